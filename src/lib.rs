@@ -1,0 +1,20 @@
+//! faye-websocket-native: a sans-IO WebSocket protocol core (hybi-13, RFC 6455)
+//! and the napi-rs bindings that expose it to the JS shim in `lib/`.
+//!
+//! Everything except `bindings` is plain Rust with no napi types: bytes in,
+//! events and bytes out. Node's own sockets do all the I/O.
+
+// Frames and messages.
+pub mod frame;
+pub mod mask;
+pub mod receiver;
+pub mod sender;
+pub mod session;
+pub mod utf8;
+
+// Opening handshake.
+pub mod extension_header;
+pub mod handshake;
+pub mod headers;
+
+mod bindings;
