@@ -1,1 +1,438 @@
-//! (in progress)
+//! The server side of the opening handshake, as websocket-driver 0.8.0 does it
+//! (lib/websocket/driver/base.js and hybi.js): checking the request, choosing
+//! a subprotocol, and writing the 101 or 400 response.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use sha1::{Digest, Sha1};
+
+use crate::extension_header;
+use crate::headers::{HeaderError, HeaderList};
+
+/// RFC 6455's magic string, appended to the client's key.
+pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The only protocol version hybi.js accepts.
+const VERSION: &str = "13";
+
+/// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`.
+pub fn accept_key(key: &str) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(key.as_bytes());
+    sha1.update(GUID.as_bytes());
+    BASE64.encode(sha1.finalize())
+}
+
+/// `Base.isWebSocket`: a GET whose `Connection` list includes `upgrade` and
+/// whose `Upgrade` is `websocket`, ignoring case.
+pub fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str>) -> bool {
+    // Unicode-aware lower-casing, like JS `toLowerCase`.
+    let connection = connection.unwrap_or_default().to_lowercase();
+    let upgrade = upgrade.unwrap_or_default().to_lowercase();
+    method == "GET" && split_list(&connection).contains(&"upgrade") && upgrade == "websocket"
+}
+
+/// JS `value.split(/ *, */)`: split on commas, dropping the spaces on either
+/// side of each comma. Empty items are kept, and spaces not next to a comma
+/// stay. The regex takes quadratic time on long runs of spaces
+/// (CVE-2021-32640 in ws); this takes linear time.
+pub fn split_list(value: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let mut rest = value;
+    while let Some((item, after)) = rest.split_once(',') {
+        items.push(item.trim_end_matches(' '));
+        rest = after.trim_start_matches(' ');
+    }
+    items.push(rest);
+    items
+}
+
+/// hybi.js: the first protocol in the client's list that the server supports.
+pub fn select_protocol(offered: Option<&str>, supported: &[String]) -> Option<String> {
+    split_list(offered?)
+        .into_iter()
+        .find(|protocol| supported.iter().any(|name| name == protocol))
+        .map(str::to_string)
+}
+
+/// The request headers the handshake looks at; `None` when absent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerRequest<'a> {
+    pub method: &'a str,
+    pub connection: Option<&'a str>,
+    pub upgrade: Option<&'a str>,
+    pub version: Option<&'a str>,
+    pub key: Option<&'a str>,
+    pub extensions: Option<&'a str>,
+}
+
+/// Why the handshake failed; the message goes into the 400 response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeError {
+    pub message: String,
+}
+
+impl HandshakeError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HandshakeError {}
+
+impl From<HeaderError> for HandshakeError {
+    fn from(error: HeaderError) -> Self {
+        Self::new(error.message)
+    }
+}
+
+/// Checks the request and builds the `101 Switching Protocols` response.
+///
+/// The checks, and their messages, follow `start()` and `_handshakeResponse`
+/// in order. `user_headers` come first, so a user header suppresses the
+/// driver's header of the same name, as in faye.
+pub fn server_response(
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    mut user_headers: HeaderList,
+) -> Result<Vec<u8>, HandshakeError> {
+    if !is_websocket(request.method, request.connection, request.upgrade) {
+        return Err(HandshakeError::new("Not a WebSocket request"));
+    }
+    if request.version != Some(VERSION) {
+        let version = request.version.unwrap_or("undefined");
+        return Err(HandshakeError::new(format!(
+            "Unsupported WebSocket version: {version}"
+        )));
+    }
+    // Any string will do as a key, even an empty one: faye does not check its format.
+    let Some(key) = request.key else {
+        return Err(HandshakeError::new(
+            "Missing handshake request header: Sec-WebSocket-Key",
+        ));
+    };
+    let headers = &mut user_headers;
+    headers.set("Upgrade", "websocket")?;
+    headers.set("Connection", "Upgrade")?;
+    headers.set("Sec-WebSocket-Accept", &accept_key(key))?;
+    // An empty protocol is falsy in JS, so faye sends no header for it.
+    if let Some(protocol) = protocol.filter(|protocol| !protocol.is_empty()) {
+        headers.set("Sec-WebSocket-Protocol", protocol)?;
+    }
+    // Parsed even though no extension is negotiated yet, because a malformed
+    // header fails the handshake in faye.
+    extension_header::parse(request.extensions.unwrap_or_default())
+        .map_err(|error| HandshakeError::new(error.message))?;
+
+    let mut response = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+    user_headers.write_to(&mut response);
+    response.extend_from_slice(b"\r\n");
+    Ok(response)
+}
+
+/// faye's response to a failed handshake. There is no CRLF after the body.
+pub fn bad_request(message: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{message}",
+        message.len()
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    fn valid_request() -> ServerRequest<'static> {
+        ServerRequest {
+            method: "GET",
+            connection: Some("Upgrade"),
+            upgrade: Some("websocket"),
+            version: Some("13"),
+            key: Some(KEY),
+            extensions: None,
+        }
+    }
+
+    fn respond(request: &ServerRequest, protocol: Option<&str>) -> Result<String, String> {
+        server_response(request, protocol, HeaderList::new())
+            .map(|bytes| String::from_utf8(bytes).expect("UTF-8 response"))
+            .map_err(|error| error.message)
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| item.to_string()).collect()
+    }
+
+    #[test]
+    fn accept_key_matches_rfc_6455_example() {
+        assert_eq!(accept_key(KEY), ACCEPT);
+    }
+
+    #[test]
+    fn accept_key_hashes_any_string() {
+        assert_eq!(accept_key(""), "Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=");
+        assert_eq!(accept_key("abc").len(), 28);
+    }
+
+    #[test]
+    fn recognises_websocket_requests() {
+        assert!(is_websocket("GET", Some("Upgrade"), Some("websocket")));
+        assert!(is_websocket(
+            "GET",
+            Some("keep-alive, UPGRADE"),
+            Some("WebSocket")
+        ));
+        assert!(is_websocket(
+            "GET",
+            Some("keep-alive ,  upgrade  , x"),
+            Some("websocket")
+        ));
+        // Unicode lower-casing, as in JS: the Kelvin sign becomes "k".
+        assert!(is_websocket(
+            "GET",
+            Some("upgrade"),
+            Some("WEBSOC\u{212A}ET")
+        ));
+    }
+
+    #[test]
+    fn rejects_other_requests() {
+        assert!(!is_websocket("get", Some("Upgrade"), Some("websocket")));
+        assert!(!is_websocket("POST", Some("Upgrade"), Some("websocket")));
+        assert!(!is_websocket("GET", None, Some("websocket")));
+        assert!(!is_websocket("GET", Some(""), Some("websocket")));
+        assert!(!is_websocket("GET", Some("keep-alive"), Some("websocket")));
+        assert!(!is_websocket("GET", Some("upgrade;x"), Some("websocket")));
+        assert!(!is_websocket("GET", Some("\tupgrade"), Some("websocket")));
+        assert!(!is_websocket("GET", Some("Upgrade"), None));
+        assert!(!is_websocket("GET", Some("Upgrade"), Some(" websocket")));
+        assert!(!is_websocket(
+            "GET",
+            Some("Upgrade"),
+            Some("websocket, h2c")
+        ));
+    }
+
+    #[test]
+    fn split_list_follows_js_split() {
+        assert_eq!(split_list("a, b"), ["a", "b"]);
+        assert_eq!(split_list("a,,b"), ["a", "", "b"]);
+        assert_eq!(split_list("  a , b"), ["  a", "b"]);
+        assert_eq!(split_list("a , , b  "), ["a", "", "b  "]);
+        assert_eq!(split_list(",  ,"), ["", "", ""]);
+        assert_eq!(split_list(""), [""]);
+        assert_eq!(split_list("a\t,\tb"), ["a\t", "\tb"]);
+        assert_eq!(split_list("a b"), ["a b"]);
+    }
+
+    #[test]
+    fn split_list_is_linear_on_runs_of_spaces() {
+        let hostile = format!("b{}x", " ".repeat(16_000));
+        let many_commas = format!("b{}x", " , ".repeat(16_000));
+        let start = Instant::now();
+        assert_eq!(split_list(&hostile).len(), 1);
+        assert_eq!(split_list(&many_commas).len(), 16_001);
+        let protocol = select_protocol(Some(&hostile), &strings(&["x"]));
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(protocol, None);
+    }
+
+    #[test]
+    fn selects_the_clients_first_supported_protocol() {
+        let supported = strings(&["chat", "superchat"]);
+        assert_eq!(
+            select_protocol(Some("superchat, chat"), &supported).as_deref(),
+            Some("superchat")
+        );
+        assert_eq!(
+            select_protocol(Some("other ,chat"), &supported).as_deref(),
+            Some("chat")
+        );
+        assert_eq!(select_protocol(Some("other"), &supported), None);
+        assert_eq!(select_protocol(Some("Chat"), &supported), None);
+        assert_eq!(select_protocol(None, &supported), None);
+        assert_eq!(select_protocol(Some("chat"), &[]), None);
+        assert_eq!(
+            select_protocol(Some("a,,b"), &strings(&[""])).as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn prototype_names_are_just_protocols() {
+        let supported = strings(&["x"]);
+        assert_eq!(
+            select_protocol(Some("constructor, __proto__, toString"), &supported),
+            None
+        );
+        let supported = strings(&["__proto__"]);
+        assert_eq!(
+            select_protocol(Some("constructor, __proto__"), &supported).as_deref(),
+            Some("__proto__")
+        );
+    }
+
+    #[test]
+    fn writes_the_101_response() {
+        assert_eq!(
+            respond(&valid_request(), None).unwrap(),
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn writes_the_selected_protocol() {
+        assert_eq!(
+            respond(&valid_request(), Some("chat")).unwrap(),
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {ACCEPT}\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn an_empty_protocol_is_not_written() {
+        assert!(!respond(&valid_request(), Some(""))
+            .unwrap()
+            .contains("Sec-WebSocket-Protocol"));
+    }
+
+    #[test]
+    fn user_headers_come_first_and_win() {
+        let mut headers = HeaderList::new();
+        headers.set("X-Powered-By", "tests").unwrap();
+        headers.set("Upgrade", "nope").unwrap();
+        headers.set("Set-Cookie", "a=1").unwrap();
+        let response = server_response(&valid_request(), None, headers).unwrap();
+        assert_eq!(
+            String::from_utf8(response).unwrap(),
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nX-Powered-By: tests\r\nUpgrade: nope\r\nSet-Cookie: a=1\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn fails_each_check_in_fayes_order() {
+        let mut request = ServerRequest {
+            method: "POST",
+            version: None,
+            key: None,
+            extensions: Some("a;"),
+            ..valid_request()
+        };
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Not a WebSocket request"
+        );
+        request.method = "GET";
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Unsupported WebSocket version: undefined"
+        );
+        request.version = Some("8");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Unsupported WebSocket version: 8"
+        );
+        request.version = Some(" 13");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Unsupported WebSocket version:  13"
+        );
+        request.version = Some("13");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Missing handshake request header: Sec-WebSocket-Key"
+        );
+        request.key = Some("abc");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Invalid Sec-WebSocket-Extensions header: a;"
+        );
+        request.extensions = Some("a; b=1, c");
+        assert!(respond(&request, None).is_ok());
+    }
+
+    #[test]
+    fn accepts_an_empty_key_and_empty_extensions() {
+        let request = ServerRequest {
+            key: Some(""),
+            extensions: Some(""),
+            ..valid_request()
+        };
+        assert!(respond(&request, None)
+            .unwrap()
+            .contains("Sec-WebSocket-Accept: Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=\r\n"));
+    }
+
+    #[test]
+    fn rejects_a_protocol_with_a_line_break() {
+        let error = respond(&valid_request(), Some("chat\r\nX-Evil: 1")).unwrap_err();
+        assert!(error.contains("must not contain CR or LF"), "{error}");
+    }
+
+    #[test]
+    fn rejects_hostile_extension_headers_quickly() {
+        let header = format!("a;b=\"{}", "\\c".repeat(32 * 1024));
+        let request = ServerRequest {
+            extensions: Some(&header),
+            ..valid_request()
+        };
+        let start = Instant::now();
+        let error = respond(&request, None).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "took {:?}",
+            start.elapsed()
+        );
+        assert!(error.starts_with("Invalid Sec-WebSocket-Extensions header: a;b=\"\\c"));
+    }
+
+    #[test]
+    fn writes_the_400_response() {
+        assert_eq!(
+            bad_request("Not a WebSocket request"),
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 23\r\n\r\nNot a WebSocket request"
+        );
+    }
+
+    #[test]
+    fn content_length_counts_utf8_bytes() {
+        let message = "Unsupported WebSocket version: é€😀";
+        assert_eq!(message.chars().count(), 34);
+        assert_eq!(
+            String::from_utf8(bad_request(message)).unwrap(),
+            format!("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\n{message}")
+        );
+    }
+
+    #[test]
+    fn error_displays_its_message() {
+        assert_eq!(HandshakeError::new("boom").to_string(), "boom");
+    }
+}
