@@ -71,7 +71,7 @@ pub fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
 /// Parameters come out in the order of the JS object parser.js would hold them
 /// in: integer-like keys first in numeric order, then the rest by first
 /// appearance, with the values of a repeated key together.
-pub fn serialize(name: &str, params: &[Param]) -> String {
+pub fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
     let mut out = String::from(name);
     for (key, value) in in_js_object_order(params) {
         out.push_str("; ");
@@ -92,7 +92,9 @@ pub fn serialize(name: &str, params: &[Param]) -> String {
 }
 
 /// Tokens go out bare and anything else quoted. As in parser.js only `"` is
-/// escaped, and an empty value is written bare (`key=`).
+/// escaped, and an empty value is written bare (`key=`). parser.js tests for
+/// non-token characters with a global regex whose leftover `lastIndex` can
+/// leave a later value unquoted; that accident is not reproduced.
 fn push_text_value(out: &mut String, text: &str) {
     if text.bytes().all(is_token_byte) {
         out.push_str(text);
@@ -125,9 +127,7 @@ fn in_js_object_order(params: &[Param]) -> Vec<&Param> {
 
 /// JS objects list keys that are canonical array indices (0 to 2^32 - 2) first.
 fn js_array_index(key: &str) -> Option<u64> {
-    let canonical =
-        key == "0" || (key.starts_with(|c: char| matches!(c, '1'..='9')) && all_digits(key));
-    if !canonical || key.len() > 10 {
+    if !is_canonical_integer(key) || key.len() > 10 {
         return None;
     }
     let index: u64 = key.parse().ok()?;
@@ -198,6 +198,11 @@ fn is_quoted_text_byte(byte: u8) -> bool {
     }
 }
 
+/// `0|[1-9][0-9]*`: digits with no leading zero.
+fn is_canonical_integer(text: &str) -> bool {
+    text == "0" || (text.starts_with(|c: char| matches!(c, '1'..='9')) && all_digits(text))
+}
+
 fn all_digits(text: &str) -> bool {
     text.bytes().all(|byte| byte.is_ascii_digit())
 }
@@ -209,10 +214,8 @@ fn looks_numeric(text: &str) -> bool {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (unsigned, None),
     };
-    let whole_ok =
-        whole == "0" || (whole.starts_with(|c: char| matches!(c, '1'..='9')) && all_digits(whole));
     let fraction_ok = fraction.is_none_or(|fraction| !fraction.is_empty() && all_digits(fraction));
-    whole_ok && fraction_ok
+    is_canonical_integer(whole) && fraction_ok
 }
 
 fn param_value(text: String) -> ParamValue {
@@ -251,17 +254,15 @@ impl<'a> Scanner<'a> {
         loop {
             let name = self.token()?.to_string();
             let mut params = Vec::new();
-            loop {
-                match self.delimiter()? {
-                    Delimiter::Semicolon => self.param(&mut params)?,
-                    Delimiter::Comma => break,
-                    Delimiter::End => {
-                        offers.push(Offer { name, params });
-                        return Some(offers);
-                    }
-                }
+            let mut delimiter = self.delimiter()?;
+            while let Delimiter::Semicolon = delimiter {
+                self.param(&mut params)?;
+                delimiter = self.delimiter()?;
             }
             offers.push(Offer { name, params });
+            if let Delimiter::End = delimiter {
+                return Some(offers);
+            }
         }
     }
 
