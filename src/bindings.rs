@@ -1,1 +1,304 @@
-//! (in progress)
+//! The napi bindings: the only module that knows about JavaScript.
+//!
+//! One `NativeSession` per connection. The hot path is `receive`: one call per
+//! socket chunk. It unmasks the chunk in place and describes every event it
+//! held in a `Uint32Array` table shared with `lib/connection.js`, so a chunk of
+//! small messages costs one native call instead of one per message; JS then
+//! makes each message from the chunk itself (`toString`/`subarray`). Payloads
+//! that are not in the chunk (they spanned chunks or fragments) are handed over
+//! one by one with `take_text`/`take_buffer`, in event order.
+
+use std::collections::VecDeque;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::handshake::{self, ServerRequest};
+use crate::headers::HeaderList;
+use crate::session::{Config, Event, Payload, Session};
+
+/// Table layout: a header of `TABLE_HEADER` slots
+/// `[event count, next chunk offset, chunk done (0/1), output pending (0/1)]`,
+/// then `EVENT_SLOTS` slots per event: `[kind, a, b, c]`.
+#[napi]
+pub const TABLE_HEADER: u32 = 4;
+#[napi]
+pub const EVENT_SLOTS: u32 = 4;
+
+/// Message and pong events: `a` is `PAYLOAD_IN_CHUNK` (then `b..c` is the
+/// payload's range in the chunk) or `PAYLOAD_TAKEN` (call `take_text` or
+/// `take_buffer`).
+#[napi]
+pub const EVENT_TEXT: u32 = 1;
+#[napi]
+pub const EVENT_BINARY: u32 = 2;
+#[napi]
+pub const EVENT_PONG: u32 = 3;
+/// The peer closed: `a` is the code; the reason comes from `take_text`.
+#[napi]
+pub const EVENT_CLOSE: u32 = 4;
+/// A protocol failure: `a` is the close code; the message comes from `take_text`.
+#[napi]
+pub const EVENT_ERROR: u32 = 5;
+
+#[napi]
+pub const PAYLOAD_IN_CHUNK: u32 = 0;
+#[napi]
+pub const PAYLOAD_TAKEN: u32 = 1;
+
+/// Owned binary payloads at least this long become external buffers (no
+/// copy); shorter ones are copied, which is cheaper than a finalizer.
+const EXTERNAL_BUFFER_MIN: usize = 64 * 1024;
+
+#[napi]
+pub struct NativeSession {
+    session: Session,
+    /// Events parsed from the current chunk and not yet written to a table.
+    events: Vec<Event>,
+    /// Offset of `events`' chunk ranges within the chunk JS passed.
+    events_base: usize,
+    /// Where parsing of the current chunk resumes; `None` once it is done.
+    resume_at: Option<usize>,
+    /// Payloads JS takes with `take_text`/`take_buffer`, in event order.
+    taken: VecDeque<Vec<u8>>,
+    /// Headers from the `headers` option, used by the opening handshake.
+    user_headers: HeaderList,
+    handshake_error: Option<String>,
+}
+
+#[napi]
+impl NativeSession {
+    /// `max_length` 0 means faye's default (2^26 − 1).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(client: bool, max_length: f64) -> Self {
+        let mut config = if client { Config::client() } else { Config::server() };
+        if max_length > 0.0 {
+            config.max_length = max_length as u64;
+        }
+        NativeSession {
+            session: Session::new(config),
+            events: Vec::new(),
+            events_base: 0,
+            resume_at: None,
+            taken: VecDeque::new(),
+            user_headers: HeaderList::new(),
+            handshake_error: None,
+        }
+    }
+
+    /// Adds a header from the `headers` option; throws on CR or LF.
+    #[napi(catch_unwind)]
+    pub fn set_header(&mut self, name: String, value: String) -> Result<()> {
+        self.user_headers
+            .set(&name, &value)
+            .map_err(|error| Error::from_reason(error.message))
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn ready_state(&self) -> u32 {
+        self.session.ready_state() as u32
+    }
+
+    /// Runs the server handshake and returns the bytes to write: the 101
+    /// response followed by every frame queued before open, or faye's 400
+    /// response (then `handshake_error` holds the message).
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind)]
+    pub fn start_server(
+        &mut self,
+        method: String,
+        connection: Option<String>,
+        upgrade: Option<String>,
+        version: Option<String>,
+        key: Option<String>,
+        extensions: Option<String>,
+        protocol: Option<String>,
+    ) -> Buffer {
+        let request = ServerRequest {
+            method: &method,
+            connection: connection.as_deref(),
+            upgrade: upgrade.as_deref(),
+            version: version.as_deref(),
+            key: key.as_deref(),
+            extensions: extensions.as_deref(),
+        };
+        let headers = std::mem::replace(&mut self.user_headers, HeaderList::new());
+        match handshake::server_response(&request, protocol.as_deref(), headers) {
+            Ok(mut response) => {
+                self.session.open();
+                response.extend_from_slice(self.session.output());
+                self.session.clear_output();
+                response.into()
+            }
+            Err(error) => {
+                // Closing a connecting session discards what was queued.
+                self.session.close(1002, b"");
+                let response = handshake::bad_request(&error.message);
+                self.handshake_error = Some(error.message);
+                response.into()
+            }
+        }
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn handshake_error(&self) -> Option<String> {
+        self.handshake_error.clone()
+    }
+
+    /// Parses `chunk` from `offset` (unmasking it in place) and writes the
+    /// events to `table`. JS dispatches them and calls again with the offset
+    /// from the table header until the header says the chunk is done: parsing
+    /// pauses before a frame that makes the session write (a pong, a close
+    /// echo, a failure's close frame), so that replies leave after whatever the
+    /// handlers of earlier messages sent, in the order faye writes them.
+    #[napi(catch_unwind)]
+    pub fn receive(&mut self, chunk: &mut [u8], offset: u32, table: &mut [u32]) -> u32 {
+        if self.events.is_empty() {
+            let start = (offset as usize).min(chunk.len());
+            self.events_base = start;
+            self.resume_at = self
+                .session
+                .receive(&mut chunk[start..], &mut self.events)
+                .map(|consumed| start + consumed);
+        }
+        let count = self.write_events(table);
+        let done = self.events.is_empty() && self.resume_at.is_none();
+        let header = [
+            count,
+            self.resume_at.unwrap_or(chunk.len()) as u32,
+            done as u32,
+            !self.session.output().is_empty() as u32,
+        ];
+        if let Some(slots) = table.get_mut(..TABLE_HEADER as usize) {
+            slots.copy_from_slice(&header);
+        }
+        count
+    }
+
+    /// The next taken payload (text message, close reason or error message).
+    #[napi(catch_unwind)]
+    pub fn take_text(&mut self) -> String {
+        let bytes = self.taken.pop_front().unwrap_or_default();
+        // Text payloads were validated by the receiver, reasons and messages
+        // are Rust strings; the lossy path only guards the invariant.
+        match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        }
+    }
+
+    /// The next taken payload as a Buffer (binary message or pong payload).
+    #[napi(catch_unwind)]
+    pub fn take_buffer(&mut self, env: Env) -> Result<Buffer> {
+        let bytes = self.taken.pop_front().unwrap_or_default();
+        if bytes.len() >= EXTERNAL_BUFFER_MIN {
+            Ok(bytes.into())
+        } else {
+            BufferSlice::copy_from(&env, &bytes)?.into_buffer(&env)
+        }
+    }
+
+    /// Queues a text frame; returns the payload's byte length, or −1 when
+    /// the session no longer sends (closing or closed).
+    #[napi(catch_unwind)]
+    pub fn send_text(&mut self, text: String) -> i32 {
+        accepted_length(self.session.send_text(text.as_bytes()), text.len())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn send_binary(&mut self, data: &[u8]) -> i32 {
+        accepted_length(self.session.send_binary(data), data.len())
+    }
+
+    /// Queues only the header of a binary frame of `length` bytes (server
+    /// side): JS writes the payload itself right after the output, saving a
+    /// copy of large messages.
+    #[napi(catch_unwind)]
+    pub fn begin_binary(&mut self, length: f64) -> bool {
+        self.session.begin_binary(length as usize)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn ping(&mut self, payload: &[u8]) -> bool {
+        self.session.ping(payload)
+    }
+
+    /// Starts the closing handshake; false when there was no open connection
+    /// to send a close frame on.
+    #[napi(catch_unwind)]
+    pub fn close(&mut self, code: u32, reason: &[u8]) -> bool {
+        self.session.close(code as u16, reason)
+    }
+
+    /// Everything queued for the socket since the last call, or null.
+    #[napi(catch_unwind)]
+    pub fn take_output(&mut self, env: Env) -> Result<Option<Buffer>> {
+        let output = self.session.output();
+        if output.is_empty() {
+            return Ok(None);
+        }
+        let buffer = BufferSlice::copy_from(&env, output)?.into_buffer(&env)?;
+        self.session.clear_output();
+        Ok(Some(buffer))
+    }
+}
+
+impl NativeSession {
+    /// Writes as many pending events as `table` holds; returns how many.
+    fn write_events(&mut self, table: &mut [u32]) -> u32 {
+        let header = TABLE_HEADER as usize;
+        let capacity = table.len().saturating_sub(header) / EVENT_SLOTS as usize;
+        let count = capacity.min(self.events.len());
+        let base = self.events_base as u32;
+        let Some(event_slots) = table.get_mut(header..) else { return 0 };
+        let slots = event_slots.chunks_exact_mut(EVENT_SLOTS as usize);
+        for (event, slot) in self.events.drain(..count).zip(slots) {
+            let entry = match event {
+                Event::Text(payload) => payload_entry(EVENT_TEXT, payload, base, &mut self.taken),
+                Event::Binary(payload) => payload_entry(EVENT_BINARY, payload, base, &mut self.taken),
+                Event::Pong(payload) => payload_entry(EVENT_PONG, payload, base, &mut self.taken),
+                Event::Close { code, reason } => {
+                    self.taken.push_back(reason.into_bytes());
+                    [EVENT_CLOSE, code as u32, 0, 0]
+                }
+                Event::Error { code, message } => {
+                    self.taken.push_back(message.into_bytes());
+                    [EVENT_ERROR, code as u32, 0, 0]
+                }
+            };
+            slot.copy_from_slice(&entry);
+        }
+        count as u32
+    }
+}
+
+fn payload_entry(kind: u32, payload: Payload, base: u32, taken: &mut VecDeque<Vec<u8>>) -> [u32; 4] {
+    match payload {
+        Payload::Chunk(range) => [kind, PAYLOAD_IN_CHUNK, base + range.start as u32, base + range.end as u32],
+        Payload::Owned(bytes) => {
+            taken.push_back(bytes);
+            [kind, PAYLOAD_TAKEN, 0, 0]
+        }
+    }
+}
+
+fn accepted_length(accepted: bool, length: usize) -> i32 {
+    if accepted {
+        length.min(i32::MAX as usize) as i32
+    } else {
+        -1
+    }
+}
+
+/// Exported for `WebSocket.isWebSocket` (faye's rule).
+#[napi(catch_unwind)]
+pub fn is_websocket(method: String, connection: Option<String>, upgrade: Option<String>) -> bool {
+    handshake::is_websocket(&method, connection.as_deref(), upgrade.as_deref())
+}
+
+/// The subprotocol the server picks: the first of the client's
+/// `Sec-WebSocket-Protocol` list that `supported` contains.
+#[napi(catch_unwind)]
+pub fn select_protocol(offered: Option<String>, supported: Vec<String>) -> Option<String> {
+    handshake::select_protocol(offered.as_deref(), &supported)
+}

@@ -1,0 +1,392 @@
+'use strict';
+
+// The WebSocket API shared by the server socket and the client: faye's
+// lib/faye/websocket/api.js, with websocket-driver replaced by the native
+// session. Node's socket does all the I/O: every incoming chunk goes to the
+// session in one native call, and frames queued in one tick leave in one
+// socket write.
+
+const { Stream } = require('stream');
+const { isUtf8 } = require('buffer');
+const native = require('./binding');
+const Event = require('./event');
+const { mixEventTarget } = require('./event_target');
+const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+// How long close() waits for the peer's close frame before giving up with
+// 1006, read at each call (faye's API.CLOSE_TIMEOUT). Tests shorten it.
+const settings = { closeTimeout: 30000 };
+
+// Payloads at least this long go to the socket as they are, after a header
+// frame, instead of being copied into the session's output (server only).
+const DIRECT_WRITE_MIN = 64 * 1024;
+
+const {
+  TABLE_HEADER,
+  EVENT_SLOTS,
+  EVENT_TEXT,
+  EVENT_BINARY,
+  EVENT_PONG,
+  EVENT_CLOSE,
+  EVENT_ERROR,
+  PAYLOAD_IN_CHUNK,
+} = native;
+
+// One event table for every connection of this thread. A handler can make
+// another connection receive synchronously (a Duplex pair used as socket),
+// so a nested receive gets a table of its own.
+const TABLE_EVENTS = 1024;
+const tables = [];
+let tableDepth = 0;
+
+function acquireTable() {
+  if (tableDepth === tables.length) tables.push(new Uint32Array(TABLE_HEADER + TABLE_EVENTS * EVENT_SLOTS));
+  return tables[tableDepth++];
+}
+
+function releaseTable() {
+  tableDepth -= 1;
+}
+
+function flushOnNextTick(connection) {
+  connection._flushScheduled = false;
+  connection._flush();
+}
+
+class Connection extends Stream {
+  // faye's API(options). `session` is the native session, `url` and
+  // `version` the driver's values. Throws for bad options.
+  _initialize(options, session, url, version) {
+    validateOptions(options, WEBSOCKET_OPTIONS);
+    this._session = session;
+
+    this.readable = this.writable = true;
+
+    const headers = options.headers;
+    if (headers) {
+      for (const name in headers) {
+        const value = headers[name];
+        // websocket-driver skips undefined and calls toString() on the rest,
+        // which throws faye's TypeError for null.
+        if (value !== undefined) session.setHeader(name.toString(), value.toString());
+      }
+    }
+    if (options.extensions) validateExtensions(options.extensions);
+
+    this._pingInterval = options.ping;
+    this._pingId = 0;
+    this._pingCallbacks = new Map();
+    this.readyState = CONNECTING;
+    this.protocol = '';
+    this.url = url;
+    this.version = version;
+
+    this._queuedBytes = 0; // accepted by send, still in the session's output
+    this._writingBytes = 0; // handed to the socket, not yet written
+    this._directChunks = null; // output and large payloads, in order
+    this._flushScheduled = false;
+    this._inputPaused = false;
+    this._closeParams = null;
+
+    this.on('error', () => {});
+
+    if (this._pingInterval) {
+      this._pingTimer = setInterval(() => {
+        this._pingId += 1;
+        this.ping(this._pingId.toString());
+      }, this._pingInterval * 1000);
+    }
+
+    this._configureStream();
+  }
+
+  get bufferedAmount() {
+    return this._session ? this._queuedBytes + this._writingBytes : 0;
+  }
+
+  _configureStream() {
+    const socket = this._stream;
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+
+    socket.on('data', (chunk) => this._receive(chunk));
+    socket.on('drain', () => this._onDrain());
+    socket.on('close', () => this._finalizeClose());
+    socket.on('end', () => this._finalizeClose());
+    socket.on('error', (error) => {
+      this._emitError('Network error: ' + this.url + ': ' + error.message);
+      this._finalizeClose();
+    });
+  }
+
+  write(data) {
+    return this.send(data);
+  }
+
+  end(data) {
+    if (data !== undefined) this.send(data);
+    this.close();
+  }
+
+  // Messages already in the current chunk are still delivered; the socket
+  // stops being read after it, as faye's piped streams do.
+  pause() {
+    this._inputPaused = true;
+  }
+
+  resume() {
+    this._inputPaused = false;
+    if (this._stream && !this._writeBlocked) this._stream.resume();
+  }
+
+  send(data) {
+    if (this.readyState > OPEN) return false;
+    const session = this._session;
+    if (!session) return true; // never initialised (dead socket): faye queues for ever
+
+    let accepted;
+    if (Buffer.isBuffer(data)) {
+      accepted = this._sendBinary(session, data);
+    } else {
+      accepted = session.sendText(String(data));
+    }
+    if (accepted < 0) return false;
+
+    this._queuedBytes += accepted;
+    this._scheduleFlush();
+    return !this._isWriteBufferFull();
+  }
+
+  _sendBinary(session, data) {
+    if (data.length < DIRECT_WRITE_MIN || !session.beginBinary(data.length)) {
+      return session.sendBinary(data);
+    }
+    this._directChunks = this._directChunks || [];
+    this._directChunks.push(session.takeOutput(), data);
+    return data.length;
+  }
+
+  _isWriteBufferFull() {
+    const socket = this._stream;
+    return this._writeBlocked || socket.writableLength + this._queuedBytes >= socket.writableHighWaterMark;
+  }
+
+  ping(message, callback) {
+    if (this.readyState > OPEN) return false;
+    if (!this._session) return true;
+
+    message = message || '';
+    if (callback) this._pingCallbacks.set('fn:' + message, callback);
+
+    const payload = Buffer.isBuffer(message) ? message : Buffer.from(String(message), 'utf8');
+    if (!this._session.ping(payload)) return false;
+    this._scheduleFlush();
+    return true;
+  }
+
+  close(code, reason) {
+    if (code === undefined) code = 1000;
+    if (reason === undefined) reason = '';
+
+    if (code !== 1000 && (code < 3000 || code > 4999)) {
+      throw new Error(
+        "Failed to execute 'close' on WebSocket: " +
+          'The code must be either 1000, or between 3000 and 4999. ' +
+          code +
+          ' is neither.'
+      );
+    }
+
+    if (this.readyState < CLOSING) {
+      this._closeTimer = setTimeout(() => this._beginClose('', 1006), settings.closeTimeout);
+    }
+    if (this.readyState !== CLOSED) this.readyState = CLOSING;
+
+    const session = this._session;
+    if (!session) return;
+
+    // websocket-driver: reason || '', code || 1000.
+    reason = reason || '';
+    code = code || 1000;
+
+    if (session.readyState === CONNECTING) {
+      session.close(code, Buffer.alloc(0));
+      this._beginClose(reason, code);
+    } else if (session.close(code, Buffer.isBuffer(reason) ? reason : Buffer.from(String(reason), 'utf8'))) {
+      this._scheduleFlush();
+    }
+  }
+
+  _receive(chunk) {
+    const session = this._session;
+    if (typeof chunk === 'string') chunk = Buffer.from(chunk);
+
+    const table = acquireTable();
+    try {
+      let offset = 0;
+      for (;;) {
+        const count = session.receive(chunk, offset, table);
+        for (let i = 0, slot = TABLE_HEADER; i < count; i += 1, slot += EVENT_SLOTS) {
+          this._dispatchNative(chunk, table[slot], table[slot + 1], table[slot + 2], table[slot + 3]);
+        }
+        if (table[2] === 1) break;
+        offset = table[1];
+      }
+      if (table[3] === 1) this._scheduleFlush();
+    } finally {
+      releaseTable();
+    }
+
+    if (this._inputPaused && this._stream) this._stream.pause();
+  }
+
+  _dispatchNative(chunk, kind, a, b, c) {
+    const session = this._session;
+    switch (kind) {
+      case EVENT_TEXT:
+        return this._receiveMessage(a === PAYLOAD_IN_CHUNK ? chunk.toString('utf8', b, c) : session.takeText());
+      case EVENT_BINARY:
+        return this._receiveMessage(a === PAYLOAD_IN_CHUNK ? chunk.subarray(b, c) : session.takeBuffer());
+      case EVENT_PONG:
+        return this._receivePong(a === PAYLOAD_IN_CHUNK ? chunk.subarray(b, c) : session.takeBuffer());
+      case EVENT_CLOSE: {
+        const reason = session.takeText();
+        // The echoed close frame leaves before the socket is destroyed.
+        this._flush();
+        return this._beginClose(reason, a);
+      }
+      case EVENT_ERROR: {
+        const message = session.takeText();
+        this._flush();
+        this._emitError(message);
+        return this._beginClose(message, a);
+      }
+    }
+  }
+
+  // websocket-driver fires the callback of the ping whose payload, read as
+  // UTF-8, equals the pong's.
+  _receivePong(payload) {
+    const key = 'fn:' + (isUtf8(payload) ? payload.toString('utf8') : null);
+    const callback = this._pingCallbacks.get(key);
+    if (!callback) return;
+    this._pingCallbacks.delete(key);
+    callback();
+  }
+
+  _scheduleFlush() {
+    if (this._flushScheduled) return;
+    this._flushScheduled = true;
+    process.nextTick(flushOnNextTick, this);
+  }
+
+  // Writes everything queued so far in one socket write (or one corked
+  // batch when large payloads go out directly).
+  _flush() {
+    const session = this._session;
+    const socket = this._stream;
+    if (!session || this.readyState === CONNECTING || this.readyState === CLOSED) return;
+
+    const output = session.takeOutput();
+    const chunks = this._directChunks;
+    if (!output && !chunks) return;
+
+    const bytes = this._queuedBytes;
+    this._queuedBytes = 0;
+    this._writingBytes += bytes;
+    const written = () => {
+      if (this.readyState !== CLOSED) this._writingBytes -= bytes;
+    };
+
+    let flowing;
+    if (chunks) {
+      this._directChunks = null;
+      if (output) chunks.push(output);
+      socket.cork();
+      for (let i = 0; i < chunks.length - 1; i += 1) socket.write(chunks[i]);
+      flowing = socket.write(chunks[chunks.length - 1], written);
+      socket.uncork();
+      flowing = flowing && socket.writableLength < socket.writableHighWaterMark;
+    } else {
+      flowing = socket.write(output, written);
+    }
+
+    // A peer that does not read stops being read too (faye's piped streams
+    // pause the socket the same way), so pings it floods us with cannot
+    // pile up pongs.
+    if (!flowing) {
+      this._writeBlocked = true;
+      socket.pause();
+    }
+  }
+
+  _onDrain() {
+    this._writeBlocked = false;
+    if (!this._inputPaused) this._stream.resume();
+    this.emit('drain');
+  }
+
+  _open() {
+    if (this.readyState !== CONNECTING) return;
+    this.readyState = OPEN;
+    this.protocol = this._protocol || '';
+
+    const event = new Event('open');
+    this.dispatchEvent(event);
+  }
+
+  _receiveMessage(data) {
+    if (this.readyState > OPEN) return;
+    if (this.readable) this.emit('data', data);
+
+    const event = new Event('message', { data });
+    this.dispatchEvent(event);
+  }
+
+  _emitError(message) {
+    if (this.readyState >= CLOSING) return;
+
+    const event = new Event('error', { message });
+    this.dispatchEvent(event);
+  }
+
+  _beginClose(reason, code) {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSING;
+    this._closeParams = [reason, code];
+
+    const socket = this._stream;
+    if (socket) {
+      socket.destroy();
+      if (!socket.readable) this._finalizeClose();
+    }
+  }
+
+  _finalizeClose() {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+
+    if (this._closeTimer) clearTimeout(this._closeTimer);
+    if (this._pingTimer) clearInterval(this._pingTimer);
+    if (this._stream) this._stream.end();
+
+    if (this.readable) this.emit('end');
+    this.readable = this.writable = false;
+
+    this._queuedBytes = this._writingBytes = 0;
+    this._directChunks = null;
+
+    const [reason, code] = this._closeParams || ['', 1006];
+    const event = new Event('close', { code, reason });
+    this.dispatchEvent(event);
+  }
+}
+
+mixEventTarget(Connection);
+
+module.exports = { Connection, settings, CONNECTING };

@@ -1,0 +1,96 @@
+'use strict';
+
+// The server-side WebSocket: faye's lib/faye/websocket.js, on the socket Node
+// hands to an http server's 'upgrade' listener.
+
+const native = require('./binding');
+const { Connection, CONNECTING } = require('./connection');
+const { splitList } = require('./split_list');
+
+function header(request, name) {
+  const value = request.headers && request.headers[name];
+  return value === undefined ? null : String(value);
+}
+
+// websocket-driver's Server.isSecureRequest.
+function isSecureRequest(request) {
+  if (request.connection && request.connection.authorized !== undefined) return true;
+  if (request.socket && request.socket.secure) return true;
+
+  const headers = request.headers;
+  if (!headers) return false;
+  return (
+    headers['https'] === 'on' ||
+    headers['x-forwarded-ssl'] === 'on' ||
+    headers['x-forwarded-scheme'] === 'https' ||
+    headers['x-forwarded-proto'] === 'https'
+  );
+}
+
+function determineUrl(request) {
+  const scheme = isSecureRequest(request) ? 'wss:' : 'ws:';
+  return scheme + '//' + (request.headers && request.headers.host) + request.url;
+}
+
+// The server's protocols: an array, or a string split as websocket-driver
+// splits it; null means none.
+function supportedProtocols(protocols) {
+  if (typeof protocols === 'string') return splitList(protocols);
+  return Array.isArray(protocols) ? protocols.map(String) : [];
+}
+
+class WebSocket extends Connection {
+  constructor(request, socket, body, protocols, options) {
+    super();
+    options = options || {};
+
+    this._stream = socket;
+    this._protocol = native.selectProtocol(header(request, 'sec-websocket-protocol'), supportedProtocols(protocols));
+
+    // faye leaves the object uninitialised on a dead socket.
+    if (!socket || !socket.writable) return;
+    if (!socket.readable) {
+      socket.end();
+      return;
+    }
+
+    const session = new native.NativeSession(false, Number(options.maxLength) || 0);
+    this._initialize(options, session, determineUrl(request), 'hybi-13');
+
+    process.nextTick(() => this._start(request, body));
+  }
+
+  _start(request, body) {
+    const session = this._session;
+    if (session.readyState !== CONNECTING) return;
+
+    const response = session.startServer(
+      String(request.method),
+      header(request, 'connection'),
+      header(request, 'upgrade'),
+      header(request, 'sec-websocket-version'),
+      header(request, 'sec-websocket-key'),
+      header(request, 'sec-websocket-extensions'),
+      this._protocol
+    );
+    this._stream.write(response);
+
+    const error = session.handshakeError;
+    if (error !== null) {
+      this._emitError(error);
+      this._beginClose(error, 1002);
+      return;
+    }
+
+    this._open();
+    if (body && body.length > 0) this._receive(body);
+  }
+}
+
+// websocket-driver's isWebSocket: a GET with `Connection: upgrade` among its
+// tokens and `Upgrade: websocket`.
+function isWebSocket(request) {
+  return native.isWebsocket(String(request.method), header(request, 'connection'), header(request, 'upgrade'));
+}
+
+module.exports = { WebSocket, isWebSocket };
