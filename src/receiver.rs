@@ -620,3 +620,319 @@ fn invalid_utf8() -> Violation {
 fn js_number(value: u64) -> String {
     format!("{}", value as f64)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+    /// A frame with the given first byte, masked with `key` if given.
+    pub(crate) fn frame(first: u8, payload: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
+        let mask_bit = if key.is_some() { MASK_BIT } else { 0 };
+        let mut out = vec![first];
+        match payload.len() {
+            len @ 0..=125 => out.push(mask_bit | len as u8),
+            len @ 126..=0xffff => {
+                out.push(mask_bit | 126);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                out.push(mask_bit | 127);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        let mut body = payload.to_vec();
+        if let Some(key) = key {
+            out.extend_from_slice(&key);
+            apply_mask(&mut body, key, 0);
+        }
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// A frame as a client sends it.
+    pub(crate) fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+        frame(first, payload, Some(KEY))
+    }
+
+    fn server_limits() -> Limits {
+        Limits { require_masking: true, max_length: 0x3ff_ffff, max_fragments: 131_072 }
+    }
+
+    fn owned(payload: Payload, chunk: &[u8]) -> Payload {
+        Payload::Owned(payload.bytes(chunk).to_vec())
+    }
+
+    /// Everything one chunk yields, with chunk payloads copied out.
+    fn feed(receiver: &mut Receiver, bytes: &[u8], closing: bool) -> Vec<Incoming> {
+        let mut chunk = bytes.to_vec();
+        let mut cursor = 0;
+        let mut items = Vec::new();
+        while let Some(item) = receiver.next(&mut chunk, &mut cursor, closing) {
+            items.push(match item {
+                Incoming::Text(p) => Incoming::Text(owned(p, &chunk)),
+                Incoming::Binary(p) => Incoming::Binary(owned(p, &chunk)),
+                Incoming::Ping(p) => Incoming::Ping(owned(p, &chunk)),
+                Incoming::Pong(p) => Incoming::Pong(owned(p, &chunk)),
+                Incoming::Close(p) => Incoming::Close(owned(p, &chunk)),
+                violation => violation,
+            });
+        }
+        items
+    }
+
+    fn server_feed(bytes: &[u8]) -> Vec<Incoming> {
+        feed(&mut Receiver::new(server_limits()), bytes, false)
+    }
+
+    fn failure(code: u16, message: &str) -> Vec<Incoming> {
+        vec![Incoming::Violation(Violation::new(code, message))]
+    }
+
+    fn text(bytes: &[u8]) -> Incoming {
+        Incoming::Text(Payload::Owned(bytes.to_vec()))
+    }
+
+    #[test]
+    fn reads_a_masked_text_frame_in_place() {
+        let mut chunk = masked(0x81, b"Hello");
+        let mut cursor = 0;
+        let item = Receiver::new(server_limits()).next(&mut chunk, &mut cursor, false);
+        assert_eq!(item, Some(Incoming::Text(Payload::Chunk(6..11))));
+        assert_eq!(&chunk[6..11], b"Hello");
+        assert_eq!(cursor, 11);
+    }
+
+    #[test]
+    fn a_frame_split_across_chunks_is_owned() {
+        let bytes = masked(0x82, &[1, 2, 3, 4, 5]);
+        let mut receiver = Receiver::new(server_limits());
+        assert_eq!(feed(&mut receiver, &bytes[..8], false), vec![]);
+        assert_eq!(feed(&mut receiver, &bytes[8..], false), vec![Incoming::Binary(Payload::Owned(vec![1, 2, 3, 4, 5]))]);
+    }
+
+    #[test]
+    fn reserved_bits_fail_with_1002_naming_each_bit() {
+        let message = |bits: &str| format!("One or more reserved bits are on: {bits}");
+        assert_eq!(server_feed(&[0xc1]), failure(1002, &message("reserved1 = 1, reserved2 = 0, reserved3 = 0")));
+        assert_eq!(server_feed(&[0xa1]), failure(1002, &message("reserved1 = 0, reserved2 = 1, reserved3 = 0")));
+        assert_eq!(server_feed(&[0x91]), failure(1002, &message("reserved1 = 0, reserved2 = 0, reserved3 = 1")));
+        // Checked before the opcode.
+        assert_eq!(server_feed(&[0x73]), failure(1002, &message("reserved1 = 1, reserved2 = 1, reserved3 = 1")));
+    }
+
+    #[test]
+    fn unknown_opcodes_fail_with_1002() {
+        assert_eq!(server_feed(&[0x83]), failure(1002, "Unrecognized frame opcode: 3"));
+        assert_eq!(server_feed(&[0x8b]), failure(1002, "Unrecognized frame opcode: 11"));
+    }
+
+    #[test]
+    fn fragmented_control_frames_fail_with_1002() {
+        assert_eq!(server_feed(&[0x09]), failure(1002, "Received fragmented control frame: opcode = 9"));
+        assert_eq!(server_feed(&[0x08]), failure(1002, "Received fragmented control frame: opcode = 8"));
+    }
+
+    #[test]
+    fn a_new_data_frame_inside_a_message_fails_with_1002() {
+        let mut bytes = masked(0x01, b"a");
+        bytes.extend(masked(0x81, b"b"));
+        assert_eq!(
+            server_feed(&bytes),
+            failure(1002, "Received new data frame but previous continuous frame is unfinished")
+        );
+    }
+
+    #[test]
+    fn a_short_length_over_the_limit_fails_before_the_mask_check() {
+        let limits = Limits { max_length: 4, ..server_limits() };
+        let items = feed(&mut Receiver::new(limits), &[0x81, 0x05], false);
+        assert_eq!(items, failure(1009, "WebSocket frame length too large"));
+        let items = feed(&mut Receiver::new(limits), &[0x81, 0x04], false);
+        assert_eq!(items, failure(1003, "Received unmasked frame but masking is required"));
+    }
+
+    #[test]
+    fn unmasked_frames_fail_with_1003_on_servers_only() {
+        assert_eq!(server_feed(&[0x81, 0x01]), failure(1003, "Received unmasked frame but masking is required"));
+        let client = Limits { require_masking: false, ..server_limits() };
+        assert_eq!(feed(&mut Receiver::new(client), &frame(0x81, b"ok", None), false), vec![text(b"ok")]);
+        // A server's frame that happens to be masked is unmasked.
+        assert_eq!(feed(&mut Receiver::new(client), &masked(0x81, b"ok"), false), vec![text(b"ok")]);
+    }
+
+    #[test]
+    fn an_extended_length_is_checked_after_the_mask_bit() {
+        // Unmasked and too long for a ping: the mask check comes first.
+        assert_eq!(server_feed(&[0x89, 0x7e]), failure(1003, "Received unmasked frame but masking is required"));
+        assert_eq!(
+            server_feed(&[0x89, 0xfe, 0, 126]),
+            failure(1002, "Received control frame having too long payload: 126")
+        );
+        assert_eq!(
+            server_feed(&[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            failure(1002, "Received control frame having too long payload: 18446744073709552000")
+        );
+    }
+
+    #[test]
+    fn a_non_minimal_length_on_a_control_frame_is_accepted() {
+        let bytes = [0x89, 0xfe, 0, 2, 0, 0, 0, 0, b'h', b'i'];
+        assert_eq!(server_feed(&bytes), vec![Incoming::Ping(Payload::Owned(b"hi".to_vec()))]);
+    }
+
+    #[test]
+    fn a_huge_announced_length_fails_at_once_without_allocating() {
+        let mut receiver = Receiver::new(server_limits());
+        let header = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(feed(&mut receiver, &header, false), failure(1009, "WebSocket frame length too large"));
+        assert_eq!(receiver.message.data.capacity(), 0);
+    }
+
+    #[test]
+    fn a_large_announced_length_reserves_at_most_one_mebibyte() {
+        let mut receiver = Receiver::new(server_limits());
+        let header = [0x82, 0xff, 0, 0, 0, 0, 0x03, 0xff, 0xff, 0xff, 1, 2, 3, 4];
+        assert_eq!(feed(&mut receiver, &header, false), vec![]);
+        assert!(receiver.message.data.capacity() <= MAX_UP_FRONT_RESERVE as usize);
+    }
+
+    #[test]
+    fn the_length_limit_counts_every_fragment() {
+        let limits = Limits { max_length: 10, ..server_limits() };
+        let mut bytes = masked(0x01, &[b'a'; 6]);
+        bytes.extend(masked(0x80, &[b'b'; 5]));
+        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+        // 16-bit form: checked on the extended length too.
+        let mut bytes = masked(0x01, &[b'a'; 6]);
+        bytes.extend([0x80, 0xfe, 0, 5]);
+        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+    }
+
+    #[test]
+    fn a_control_frame_inside_a_message_counts_the_message_length() {
+        // faye's quirk: _checkFrameLength adds the open message's length.
+        let limits = Limits { max_length: 10, ..server_limits() };
+        let mut bytes = masked(0x01, &[b'a'; 8]);
+        bytes.extend(masked(0x89, b"ping!"));
+        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+    }
+
+    #[test]
+    fn a_stray_continuation_fails_once_its_payload_is_read() {
+        let bytes = masked(0x80, b"abc");
+        let mut receiver = Receiver::new(server_limits());
+        assert_eq!(feed(&mut receiver, &bytes[..8], false), vec![]);
+        assert_eq!(feed(&mut receiver, &bytes[8..], false), failure(1002, "Received unexpected continuation frame"));
+        assert_eq!(server_feed(&masked(0x00, b"")), failure(1002, "Received unexpected continuation frame"));
+    }
+
+    #[test]
+    fn fragments_are_assembled_around_control_frames() {
+        let mut bytes = masked(0x01, "κό".as_bytes());
+        bytes.extend(masked(0x89, b"p"));
+        bytes.extend(masked(0x00, "σμ".as_bytes()));
+        bytes.extend(masked(0x80, "ε".as_bytes()));
+        assert_eq!(
+            server_feed(&bytes),
+            vec![Incoming::Ping(Payload::Owned(b"p".to_vec())), text("κόσμε".as_bytes())]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_only_when_the_message_ends() {
+        let mut bytes = masked(0x01, &[b'a', 0xff]);
+        bytes.extend(masked(0x89, b"still here"));
+        let mut receiver = Receiver::new(server_limits());
+        assert_eq!(
+            feed(&mut receiver, &bytes, false),
+            vec![Incoming::Ping(Payload::Owned(b"still here".to_vec()))]
+        );
+        assert_eq!(
+            feed(&mut receiver, &masked(0x80, b"b"), false),
+            failure(1007, "Could not decode a text frame as UTF-8")
+        );
+        assert_eq!(server_feed(&masked(0x81, &[0xed, 0xa0, 0x80])), failure(1007, "Could not decode a text frame as UTF-8"));
+        // A character cut by the end of the message.
+        assert_eq!(server_feed(&masked(0x81, &[0xe2, 0x82])), failure(1007, "Could not decode a text frame as UTF-8"));
+        // Non-characters are valid.
+        assert_eq!(server_feed(&masked(0x81, "\u{ffff}".as_bytes())), vec![text("\u{ffff}".as_bytes())]);
+    }
+
+    #[test]
+    fn too_many_fragments_fail_with_1008() {
+        let limits = Limits { max_fragments: 3, ..server_limits() };
+        let mut three = masked(0x01, b"a");
+        three.extend(masked(0x00, b"b"));
+        three.extend(masked(0x80, b"c"));
+        assert_eq!(feed(&mut Receiver::new(limits), &three, false), vec![text(b"abc")]);
+        let mut four = masked(0x01, b"a");
+        four.extend(masked(0x00, b"b"));
+        four.extend(masked(0x00, b"c"));
+        four.extend(masked(0x80, b"d"));
+        assert_eq!(feed(&mut Receiver::new(limits), &four, false), failure(1008, "Too many fragments in one message"));
+    }
+
+    #[test]
+    fn nothing_is_read_after_a_failure() {
+        let mut bytes = vec![0x83, 0x80, 0, 0, 0, 0];
+        bytes.extend(masked(0x81, b"late"));
+        let mut receiver = Receiver::new(server_limits());
+        assert_eq!(feed(&mut receiver, &bytes, false), failure(1002, "Unrecognized frame opcode: 3"));
+        assert_eq!(feed(&mut receiver, &masked(0x81, b"later"), false), vec![]);
+    }
+
+    #[test]
+    fn while_closing_failures_are_ignored_and_the_frame_skipped() {
+        let mut receiver = Receiver::new(server_limits());
+        let mut bytes = frame(0xc1, b"rsv and unmasked", None);
+        bytes.extend(masked(0x83, b"opcode 3"));
+        bytes.extend(masked(0x80, b"stray"));
+        bytes.extend(masked(0x8a, b"pong"));
+        assert_eq!(feed(&mut receiver, &bytes, true), vec![Incoming::Pong(Payload::Owned(b"pong".to_vec()))]);
+    }
+
+    #[test]
+    fn while_closing_a_huge_frame_is_counted_not_buffered() {
+        let mut receiver = Receiver::new(server_limits());
+        let header = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+        assert_eq!(feed(&mut receiver, &header, true), vec![]);
+        assert_eq!(feed(&mut receiver, &vec![0x89; 1 << 20], true), vec![]);
+        assert_eq!(receiver.message.data.capacity(), 0);
+        assert_eq!(receiver.frame.remaining, (1 << 63) - (1 << 20));
+    }
+
+    #[test]
+    fn while_closing_messages_are_dropped_but_control_frames_pass() {
+        let mut receiver = Receiver::new(server_limits());
+        let mut bytes = masked(0x81, b"dropped");
+        bytes.extend(masked(0x01, b"also"));
+        bytes.extend(masked(0x89, b"ping"));
+        bytes.extend(masked(0x80, b"dropped"));
+        bytes.extend(masked(0x88, &[0x03, 0xe8]));
+        assert_eq!(
+            feed(&mut receiver, &bytes, true),
+            vec![
+                Incoming::Ping(Payload::Owned(b"ping".to_vec())),
+                Incoming::Close(Payload::Owned(vec![0x03, 0xe8])),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_message_started_before_closing_is_dropped_at_its_end() {
+        let mut receiver = Receiver::new(server_limits());
+        assert_eq!(feed(&mut receiver, &masked(0x01, b"a"), false), vec![]);
+        assert_eq!(feed(&mut receiver, &masked(0x80, &[0xff]), true), vec![]);
+    }
+
+    #[test]
+    fn lengths_print_like_javascript_numbers() {
+        assert_eq!(js_number(126), "126");
+        assert_eq!(js_number(65535), "65535");
+        assert_eq!(js_number(1 << 63), "9223372036854776000");
+        assert_eq!(js_number(u64::MAX), "18446744073709552000");
+        assert_eq!(js_number((1 << 53) + 1), "9007199254740992");
+    }
+}
