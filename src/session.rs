@@ -255,3 +255,229 @@ fn is_acceptable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::apply_mask;
+    use crate::receiver::tests::{frame, masked};
+
+    fn open_server() -> Session {
+        let mut session = Session::new(Config::server());
+        session.open();
+        session
+    }
+
+    /// Events with chunk payloads copied out, for comparison.
+    fn receive(session: &mut Session, bytes: &[u8]) -> Vec<Event> {
+        let mut chunk = bytes.to_vec();
+        let mut events = Vec::new();
+        session.receive(&mut chunk, &mut events);
+        events
+            .into_iter()
+            .map(|event| match event {
+                Event::Text(p) => Event::Text(Payload::Owned(p.bytes(&chunk).to_vec())),
+                Event::Binary(p) => Event::Binary(Payload::Owned(p.bytes(&chunk).to_vec())),
+                Event::Pong(p) => Event::Pong(Payload::Owned(p.bytes(&chunk).to_vec())),
+                other => other,
+            })
+            .collect()
+    }
+
+    fn take_output(session: &mut Session) -> Vec<u8> {
+        let output = session.output().to_vec();
+        session.clear_output();
+        output
+    }
+
+    fn close_event(code: u16, reason: &str) -> Vec<Event> {
+        vec![Event::Close { code, reason: reason.to_owned() }]
+    }
+
+    /// Peer close payload → (echoed frame payload, event), per faye's table.
+    fn peer_close(payload: &[u8]) -> (Vec<u8>, Vec<Event>) {
+        let mut session = open_server();
+        let events = receive(&mut session, &masked(0x88, payload));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        let echo = take_output(&mut session);
+        assert_eq!(echo[0], 0x88);
+        (echo[2..].to_vec(), events)
+    }
+
+    #[test]
+    fn close_codes_are_echoed_or_rewritten_like_faye() {
+        assert_eq!(peer_close(b"\x03\xe9bye"), (b"\x03\xe9bye".to_vec(), close_event(1001, "bye")));
+        assert_eq!(peer_close(b"\x03\xedx"), (b"\x03\xeax".to_vec(), close_event(1002, "x")));
+        assert_eq!(peer_close(b"\x13\x87ok"), (b"\x13\x87ok".to_vec(), close_event(4999, "ok")));
+        assert_eq!(peer_close(b""), (b"\x03\xe8".to_vec(), close_event(1000, "")));
+        assert_eq!(peer_close(b"\x03"), (b"\x03\xea".to_vec(), close_event(1002, "")));
+        assert_eq!(peer_close(b"\x03\xe8\xff"), (b"\x03\xea".to_vec(), close_event(1002, "")));
+        assert_eq!(peer_close(b"\x0b\xb8"), (b"\x0b\xb8".to_vec(), close_event(3000, "")));
+    }
+
+    #[test]
+    fn close_code_table() {
+        for code in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
+            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, code);
+        }
+        for code in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535] {
+            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, 1002);
+        }
+    }
+
+    #[test]
+    fn a_close_answering_ours_is_not_echoed() {
+        let mut session = open_server();
+        assert!(session.close(3001, b"going"));
+        assert_eq!(session.ready_state(), ReadyState::Closing);
+        assert_eq!(take_output(&mut session), frame(0x88, b"\x0b\xb9going", None));
+        let events = receive(&mut session, &masked(0x88, b"\x03\xe8ack"));
+        assert_eq!(events, close_event(1000, "ack"));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert!(session.output().is_empty());
+    }
+
+    #[test]
+    fn a_failure_when_open_sends_a_close_frame_then_stops() {
+        let mut session = open_server();
+        let mut bytes = masked(0x81, b"first");
+        bytes.extend([0x83, 0x80, 0, 0, 0, 0]);
+        bytes.extend(masked(0x81, b"ignored"));
+        let events = receive(&mut session, &bytes);
+        assert_eq!(
+            events,
+            vec![
+                Event::Text(Payload::Owned(b"first".to_vec())),
+                Event::Error { code: 1002, message: "Unrecognized frame opcode: 3".to_owned() },
+            ]
+        );
+        assert_eq!(take_output(&mut session), frame(0x88, b"\x03\xeaUnrecognized frame opcode: 3", None));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert_eq!(receive(&mut session, &masked(0x89, b"")), vec![]);
+        assert!(session.output().is_empty());
+    }
+
+    #[test]
+    fn a_failure_while_connecting_sends_nothing() {
+        let mut session = Session::new(Config::server());
+        let events = receive(&mut session, &[0x81, 0x00]);
+        assert_eq!(events, vec![Event::Error { code: 1003, message: "Received unmasked frame but masking is required".to_owned() }]);
+        assert!(session.output().is_empty());
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+    }
+
+    #[test]
+    fn failures_while_closing_are_ignored() {
+        let mut session = open_server();
+        session.close(1000, b"");
+        session.clear_output();
+        let mut bytes = frame(0x81, b"unmasked", None);
+        bytes.extend(masked(0x81, &[0xff]));
+        bytes.extend(masked(0x89, b"hi"));
+        assert_eq!(receive(&mut session, &bytes), vec![]);
+        assert_eq!(session.ready_state(), ReadyState::Closing);
+        assert_eq!(take_output(&mut session), frame(0x8a, b"hi", None));
+    }
+
+    #[test]
+    fn pings_are_answered_and_pongs_reported_in_every_live_state() {
+        let mut connecting = Session::new(Config::server());
+        assert_eq!(receive(&mut connecting, &masked(0x89, b"c")), vec![]);
+        assert_eq!(take_output(&mut connecting), frame(0x8a, b"c", None));
+
+        let mut closing = open_server();
+        closing.close(1000, b"");
+        closing.clear_output();
+        let mut bytes = masked(0x89, b"p");
+        bytes.extend(masked(0x8a, b"unsolicited"));
+        assert_eq!(receive(&mut closing, &bytes), vec![Event::Pong(Payload::Owned(b"unsolicited".to_vec()))]);
+        assert_eq!(take_output(&mut closing), frame(0x8a, b"p", None));
+    }
+
+    #[test]
+    fn messages_while_closing_are_dropped() {
+        let mut session = open_server();
+        session.close(1000, b"");
+        assert_eq!(receive(&mut session, &masked(0x82, b"late")), vec![]);
+    }
+
+    #[test]
+    fn sending_depends_on_the_state() {
+        let mut session = Session::new(Config::server());
+        assert!(session.send_text(b"queued"));
+        assert!(session.ping(b""));
+        assert_eq!(session.output(), [frame(0x81, b"queued", None), frame(0x89, b"", None)].concat());
+        session.open();
+        assert_eq!(session.ready_state(), ReadyState::Open);
+        assert!(session.send_binary(&[1, 2]));
+        assert!(session.close(1000, b""));
+        assert!(!session.send_text(b"x"));
+        assert!(!session.send_binary(b"x"));
+        assert!(!session.ping(b"x"));
+        assert!(!session.begin_binary(1));
+        assert!(!session.close(1000, b""));
+    }
+
+    #[test]
+    fn closing_before_open_discards_queued_frames() {
+        let mut session = Session::new(Config::server());
+        session.send_text(b"never sent");
+        assert!(!session.close(1000, b""));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert!(session.output().is_empty());
+        assert!(!session.send_text(b"x"));
+    }
+
+    #[test]
+    fn begin_binary_writes_only_a_header_and_only_for_servers() {
+        let mut session = open_server();
+        assert!(session.begin_binary(70_000));
+        assert_eq!(session.output(), [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+        let mut client = Session::new(Config::client());
+        client.open();
+        assert!(!client.begin_binary(1));
+        assert!(client.output().is_empty());
+    }
+
+    #[test]
+    fn clients_mask_every_frame_with_a_new_key() {
+        let mut client = Session::new(Config::client());
+        client.open();
+        client.send_text(b"same");
+        client.send_text(b"same");
+        let output = take_output(&mut client);
+        let (first, second) = output.split_at(10);
+        assert_eq!(first[..2], [0x81, 0x84]);
+        assert_ne!(first[2..6], second[2..6]);
+        for frame in [first, second] {
+            let mut payload = frame[6..].to_vec();
+            apply_mask(&mut payload, [frame[2], frame[3], frame[4], frame[5]], 0);
+            assert_eq!(payload, b"same");
+        }
+    }
+
+    #[test]
+    fn clients_accept_unmasked_server_frames() {
+        let mut client = Session::new(Config::client());
+        client.open();
+        assert_eq!(receive(&mut client, &frame(0x81, b"hi", None)), vec![Event::Text(Payload::Owned(b"hi".to_vec()))]);
+    }
+
+    #[test]
+    fn a_failure_close_frame_quotes_the_message() {
+        let mut session = open_server();
+        let events = receive(&mut session, &[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let message = "Received control frame having too long payload: 18446744073709552000";
+        assert_eq!(events, vec![Event::Error { code: 1002, message: message.to_owned() }]);
+        let payload = [&b"\x03\xea"[..], message.as_bytes()].concat();
+        assert_eq!(take_output(&mut session), frame(0x88, &payload, None));
+    }
+
+    #[test]
+    fn clearing_output_releases_large_buffers() {
+        let mut session = open_server();
+        session.send_binary(&vec![0; 1 << 20]);
+        session.clear_output();
+        assert!(session.output.capacity() <= KEPT_OUTPUT_CAPACITY);
+    }
+}
