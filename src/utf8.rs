@@ -71,7 +71,7 @@ impl Utf8Validator {
                 // The pending character completed; what follows it may have
                 // started a new incomplete one, which `validate` sees again.
                 self.pending_len = 0;
-                return piece.get(error.valid_up_to() - old_len..).unwrap_or_default();
+                return piece.get(error.valid_up_to().saturating_sub(old_len)..).unwrap_or_default();
             }
         }
         piece.get(borrowed..).unwrap_or_default()

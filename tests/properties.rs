@@ -6,6 +6,7 @@ mod common;
 
 use common::{encode, feed_in_pieces, feed_whole, open_session};
 use faye_websocket_native::session::{Config, Event, Payload, Role, Session};
+use faye_websocket_native::utf8::Utf8Validator;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -206,5 +207,26 @@ proptest! {
         if role == Role::Server {
             prop_assert_eq!(whole.1, pieces.1);
         }
+    }
+
+    #[test]
+    fn streaming_utf8_agrees_with_std_however_it_is_cut(
+        parts in prop::collection::vec(prop_oneof![
+            any::<String>().prop_map(String::into_bytes),
+            prop::collection::vec(any::<u8>(), 0..4),
+        ], 0..6),
+        cuts in prop::collection::vec(any::<Index>(), 0..8),
+    ) {
+        let bytes = parts.concat();
+        let mut points = cut_points(&cuts, bytes.len());
+        points.push(bytes.len());
+        points.sort_unstable();
+        let mut validator = Utf8Validator::new();
+        let mut start = 0;
+        for point in points {
+            validator.feed(&bytes[start..point]);
+            start = point;
+        }
+        prop_assert_eq!(validator.finish(), std::str::from_utf8(&bytes).is_ok());
     }
 }
