@@ -189,8 +189,14 @@ mod tests {
     #[test]
     fn reads_extended_lengths_only_when_complete() {
         assert_eq!(read_extended_length(&[1], LengthForm::Extended16), None);
-        assert_eq!(read_extended_length(&[1, 0], LengthForm::Extended16), Some(256));
-        assert_eq!(read_extended_length(&[0x80, 0, 0, 0, 0, 0, 0], LengthForm::Extended64), None);
+        assert_eq!(
+            read_extended_length(&[1, 0], LengthForm::Extended16),
+            Some(256)
+        );
+        assert_eq!(
+            read_extended_length(&[0x80, 0, 0, 0, 0, 0, 0], LengthForm::Extended64),
+            None
+        );
         assert_eq!(
             read_extended_length(&[0x80, 0, 0, 0, 0, 0, 0, 0], LengthForm::Extended64),
             Some(1 << 63)

@@ -9,7 +9,8 @@ use std::hash::BuildHasher;
 pub fn apply_mask(payload: &mut [u8], key: [u8; 4], offset: usize) {
     let rotated = rotate_key(key, offset);
     let word = u64::from_ne_bytes([
-        rotated[0], rotated[1], rotated[2], rotated[3], rotated[0], rotated[1], rotated[2], rotated[3],
+        rotated[0], rotated[1], rotated[2], rotated[3], rotated[0], rotated[1], rotated[2],
+        rotated[3],
     ]);
     let (words, tail) = payload.as_chunks_mut::<8>();
     for chunk in words {
@@ -46,7 +47,10 @@ impl Default for MaskKeySource {
 impl MaskKeySource {
     pub fn new() -> MaskKeySource {
         // Empty until first use, so servers never pay for the syscall.
-        MaskKeySource { pool: [[0; 4]; POOL_KEYS], next: POOL_KEYS }
+        MaskKeySource {
+            pool: [[0; 4]; POOL_KEYS],
+            next: POOL_KEYS,
+        }
     }
 
     pub fn next_key(&mut self) -> [u8; 4] {
@@ -82,7 +86,11 @@ mod tests {
     use super::*;
 
     fn mask_bytewise(payload: &[u8], key: [u8; 4], offset: usize) -> Vec<u8> {
-        payload.iter().enumerate().map(|(i, b)| b ^ key[(i + offset) % 4]).collect()
+        payload
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ key[(i + offset) % 4])
+            .collect()
     }
 
     #[test]
@@ -93,7 +101,11 @@ mod tests {
             for offset in 0..8 {
                 let mut masked = data[..len].to_vec();
                 apply_mask(&mut masked, key, offset);
-                assert_eq!(masked, mask_bytewise(&data[..len], key, offset), "len {len} offset {offset}");
+                assert_eq!(
+                    masked,
+                    mask_bytewise(&data[..len], key, offset),
+                    "len {len} offset {offset}"
+                );
             }
         }
     }

@@ -10,8 +10,8 @@
 //! needs have arrived, so a bad first byte fails before the second arrives.
 
 use crate::frame::{
-    read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT, MAX_CONTROL_PAYLOAD,
-    MAX_HEADER_LEN,
+    read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
+    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
 };
 use crate::mask::apply_mask;
 use crate::session::Payload;
@@ -47,7 +47,10 @@ pub struct Violation {
 
 impl Violation {
     fn new(code: u16, message: impl Into<String>) -> Violation {
-        Violation { code, message: message.into() }
+        Violation {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -215,7 +218,8 @@ impl Message {
     fn reserve_for(&mut self, frame_len: u64) {
         if !self.dropped {
             let bounded = frame_len.min(MAX_UP_FRONT_RESERVE);
-            self.data.reserve(usize::try_from(bounded).unwrap_or_default());
+            self.data
+                .reserve(usize::try_from(bounded).unwrap_or_default());
         }
     }
 
@@ -261,8 +265,17 @@ impl Receiver {
             stage: Stage::Header,
             header: [0; MAX_HEADER_LEN],
             header_len: 0,
-            frame: CurrentFrame { fin: true, mask: None, remaining: 0, unmasked: 0, plan: Plan::Skip },
-            control: ControlBuffer { bytes: [0; MAX_CONTROL_PAYLOAD], len: 0 },
+            frame: CurrentFrame {
+                fin: true,
+                mask: None,
+                remaining: 0,
+                unmasked: 0,
+                plan: Plan::Skip,
+            },
+            control: ControlBuffer {
+                bytes: [0; MAX_CONTROL_PAYLOAD],
+                len: 0,
+            },
             message: Message::new(),
         }
     }
@@ -273,7 +286,12 @@ impl Receiver {
     ///
     /// `closing`: we have sent a close frame. Like faye, failures are then
     /// ignored and messages dropped; the offending frame is skipped.
-    pub fn next(&mut self, chunk: &mut [u8], cursor: &mut usize, closing: bool) -> Option<Incoming> {
+    pub fn next(
+        &mut self,
+        chunk: &mut [u8],
+        cursor: &mut usize,
+        closing: bool,
+    ) -> Option<Incoming> {
         loop {
             let item = match self.stage {
                 Stage::Stopped => return None,
@@ -284,7 +302,9 @@ impl Receiver {
                     HeaderStep::Failed(violation) => Some(self.stop(violation)),
                     HeaderStep::Ready(header) => self.begin_frame(header, chunk, cursor, closing),
                 },
-                Stage::Payload if self.frame.remaining > 0 && *cursor >= chunk.len() => return None,
+                Stage::Payload if self.frame.remaining > 0 && *cursor >= chunk.len() => {
+                    return None
+                }
                 Stage::Payload => self.advance_payload(chunk, cursor, closing),
             };
             if item.is_some() {
@@ -324,7 +344,11 @@ impl Receiver {
         let kept = self.header_len;
         let mut joined = self.header;
         let added = (MAX_HEADER_LEN - kept).min(available.len());
-        for (slot, byte) in joined.iter_mut().skip(kept).zip(available.iter().take(added)) {
+        for (slot, byte) in joined
+            .iter_mut()
+            .skip(kept)
+            .zip(available.iter().take(added))
+        {
             *slot = *byte;
         }
         let step = self.read_header(joined.get(..kept + added).unwrap_or_default(), closing);
@@ -376,7 +400,10 @@ impl Receiver {
         let Some(payload_len) = read_extended_length(length_bytes, form) else {
             return HeaderStep::NeedMore;
         };
-        if let Some(violation) = self.check_extended_length(opcode, form, payload_len).filter(|_| !closing) {
+        if let Some(violation) = self
+            .check_extended_length(opcode, form, payload_len)
+            .filter(|_| !closing)
+        {
             return HeaderStep::Failed(violation);
         }
         let key_at = 2 + form.extra_bytes();
@@ -386,7 +413,13 @@ impl Receiver {
             _ => None,
         };
         let header_len = key_at + if masked { 4 } else { 0 };
-        HeaderStep::Ready(FrameHeader { fin: first.fin, opcode, mask, payload_len, header_len })
+        HeaderStep::Ready(FrameHeader {
+            fin: first.fin,
+            opcode,
+            mask,
+            payload_len,
+            header_len,
+        })
     }
 
     /// `_parseOpcode`: RSV bits, opcode, fragmented control, unfinished message.
@@ -411,7 +444,10 @@ impl Receiver {
         if opcode.is_control() && !first.fin {
             return Some(Violation::new(
                 PROTOCOL_ERROR,
-                format!("Received fragmented control frame: opcode = {}", first.opcode_bits),
+                format!(
+                    "Received fragmented control frame: opcode = {}",
+                    first.opcode_bits
+                ),
             ));
         }
         if self.message.open && matches!(opcode, OpCode::Text | OpCode::Binary) {
@@ -432,13 +468,21 @@ impl Receiver {
             }
         }
         if self.limits.require_masking && !masked {
-            return Some(Violation::new(UNACCEPTABLE, "Received unmasked frame but masking is required"));
+            return Some(Violation::new(
+                UNACCEPTABLE,
+                "Received unmasked frame but masking is required",
+            ));
         }
         None
     }
 
     /// `_parseExtendedLength`: control frames are short; then maxLength.
-    fn check_extended_length(&self, opcode: Option<OpCode>, form: LengthForm, length: u64) -> Option<Violation> {
+    fn check_extended_length(
+        &self,
+        opcode: Option<OpCode>,
+        form: LengthForm,
+        length: u64,
+    ) -> Option<Violation> {
         if matches!(form, LengthForm::Short(_)) {
             return None;
         }
@@ -446,7 +490,10 @@ impl Receiver {
         if is_control && length > MAX_CONTROL_PAYLOAD as u64 {
             return Some(Violation::new(
                 PROTOCOL_ERROR,
-                format!("Received control frame having too long payload: {}", js_number(length)),
+                format!(
+                    "Received control frame having too long payload: {}",
+                    js_number(length)
+                ),
             ));
         }
         self.check_message_length(length)
@@ -456,16 +503,25 @@ impl Receiver {
     /// message is counted together with the message so far.
     fn check_message_length(&self, frame_len: u64) -> Option<Violation> {
         let total = self.message.length_so_far().saturating_add(frame_len);
-        (total > self.limits.max_length).then(|| Violation::new(TOO_LARGE, "WebSocket frame length too large"))
+        (total > self.limits.max_length)
+            .then(|| Violation::new(TOO_LARGE, "WebSocket frame length too large"))
     }
 
     // ----- payload -----
 
     /// Decides where the payload goes. A payload that lies wholly in the
     /// chunk and needs no assembly is unmasked in place and returned at once.
-    fn begin_frame(&mut self, header: FrameHeader, chunk: &mut [u8], cursor: &mut usize, closing: bool) -> Option<Incoming> {
+    fn begin_frame(
+        &mut self,
+        header: FrameHeader,
+        chunk: &mut [u8],
+        cursor: &mut usize,
+        closing: bool,
+    ) -> Option<Incoming> {
         let available = chunk.len().saturating_sub(*cursor);
-        let in_chunk = usize::try_from(header.payload_len).ok().filter(|&len| len <= available);
+        let in_chunk = usize::try_from(header.payload_len)
+            .ok()
+            .filter(|&len| len <= available);
         let kind = FrameKind::of(header.opcode);
         let plan = match kind {
             FrameKind::Control(control) if header.payload_len <= MAX_CONTROL_PAYLOAD as u64 => {
@@ -498,7 +554,13 @@ impl Receiver {
             // only while closing, and faye would do nothing useful with it.
             FrameKind::Control(_) | FrameKind::Unknown => Plan::Skip,
         };
-        self.frame = CurrentFrame { fin: header.fin, mask: header.mask, remaining: header.payload_len, unmasked: 0, plan };
+        self.frame = CurrentFrame {
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            unmasked: 0,
+            plan,
+        };
         self.stage = Stage::Payload;
         None
     }
@@ -514,7 +576,11 @@ impl Receiver {
     fn continue_message(&mut self, frame_len: u64, closing: bool) -> Result<Plan, Violation> {
         if !self.message.open {
             let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
-            return Ok(if closing { Plan::Skip } else { Plan::SkipThenFail(stray) });
+            return Ok(if closing {
+                Plan::Skip
+            } else {
+                Plan::SkipThenFail(stray)
+            });
         }
         if !self.fragment_allowed(self.message.fragments.saturating_add(1)) && !closing {
             return Err(Self::too_many_fragments());
@@ -523,7 +589,13 @@ impl Receiver {
         Ok(Plan::Assemble)
     }
 
-    fn unmask_in_place(&mut self, chunk: &mut [u8], cursor: &mut usize, len: usize, mask: Option<[u8; 4]>) -> std::ops::Range<usize> {
+    fn unmask_in_place(
+        &mut self,
+        chunk: &mut [u8],
+        cursor: &mut usize,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    ) -> std::ops::Range<usize> {
         let range = *cursor..cursor.saturating_add(len);
         if let (Some(key), Some(payload)) = (mask, chunk.get_mut(range.clone())) {
             apply_mask(payload, key, 0);
@@ -533,7 +605,12 @@ impl Receiver {
     }
 
     /// An unfragmented message that arrived in one chunk.
-    fn whole_message(&mut self, kind: MessageKind, range: std::ops::Range<usize>, chunk: &[u8]) -> Option<Incoming> {
+    fn whole_message(
+        &mut self,
+        kind: MessageKind,
+        range: std::ops::Range<usize>,
+        chunk: &[u8],
+    ) -> Option<Incoming> {
         match kind {
             MessageKind::Binary => Some(Incoming::Binary(Payload::Chunk(range))),
             MessageKind::Text if utf8::is_valid(chunk.get(range.clone()).unwrap_or_default()) => {
@@ -543,9 +620,15 @@ impl Receiver {
         }
     }
 
-    fn advance_payload(&mut self, chunk: &mut [u8], cursor: &mut usize, closing: bool) -> Option<Incoming> {
+    fn advance_payload(
+        &mut self,
+        chunk: &mut [u8],
+        cursor: &mut usize,
+        closing: bool,
+    ) -> Option<Incoming> {
         let available = chunk.len().saturating_sub(*cursor);
-        let take = usize::try_from(self.frame.remaining).map_or(available, |remaining| remaining.min(available));
+        let take = usize::try_from(self.frame.remaining)
+            .map_or(available, |remaining| remaining.min(available));
         let end = cursor.saturating_add(take);
         if let Some(piece) = chunk.get_mut(*cursor..end) {
             self.store(piece);
@@ -581,7 +664,9 @@ impl Receiver {
 
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {
         match std::mem::replace(&mut self.frame.plan, Plan::Skip) {
-            Plan::Control(control) => Some(control_item(control, Payload::Owned(self.control.take()))),
+            Plan::Control(control) => {
+                Some(control_item(control, Payload::Owned(self.control.take())))
+            }
             Plan::Assemble if self.frame.fin => self.finish_message(closing),
             Plan::Assemble | Plan::Skip => None,
             Plan::SkipThenFail(violation) => self.fail(violation, closing),
@@ -657,7 +742,11 @@ pub(crate) mod tests {
     }
 
     fn server_limits() -> Limits {
-        Limits { require_masking: true, max_length: 0x3ff_ffff, max_fragments: 131_072 }
+        Limits {
+            require_masking: true,
+            max_length: 0x3ff_ffff,
+            max_fragments: 131_072,
+        }
     }
 
     fn owned(payload: Payload, chunk: &[u8]) -> Payload {
@@ -709,29 +798,68 @@ pub(crate) mod tests {
         let bytes = masked(0x82, &[1, 2, 3, 4, 5]);
         let mut receiver = Receiver::new(server_limits());
         assert_eq!(feed(&mut receiver, &bytes[..8], false), vec![]);
-        assert_eq!(feed(&mut receiver, &bytes[8..], false), vec![Incoming::Binary(Payload::Owned(vec![1, 2, 3, 4, 5]))]);
+        assert_eq!(
+            feed(&mut receiver, &bytes[8..], false),
+            vec![Incoming::Binary(Payload::Owned(vec![1, 2, 3, 4, 5]))]
+        );
     }
 
     #[test]
     fn reserved_bits_fail_with_1002_naming_each_bit() {
         let message = |bits: &str| format!("One or more reserved bits are on: {bits}");
-        assert_eq!(server_feed(&[0xc1]), failure(1002, &message("reserved1 = 1, reserved2 = 0, reserved3 = 0")));
-        assert_eq!(server_feed(&[0xa1]), failure(1002, &message("reserved1 = 0, reserved2 = 1, reserved3 = 0")));
-        assert_eq!(server_feed(&[0x91]), failure(1002, &message("reserved1 = 0, reserved2 = 0, reserved3 = 1")));
+        assert_eq!(
+            server_feed(&[0xc1]),
+            failure(
+                1002,
+                &message("reserved1 = 1, reserved2 = 0, reserved3 = 0")
+            )
+        );
+        assert_eq!(
+            server_feed(&[0xa1]),
+            failure(
+                1002,
+                &message("reserved1 = 0, reserved2 = 1, reserved3 = 0")
+            )
+        );
+        assert_eq!(
+            server_feed(&[0x91]),
+            failure(
+                1002,
+                &message("reserved1 = 0, reserved2 = 0, reserved3 = 1")
+            )
+        );
         // Checked before the opcode.
-        assert_eq!(server_feed(&[0x73]), failure(1002, &message("reserved1 = 1, reserved2 = 1, reserved3 = 1")));
+        assert_eq!(
+            server_feed(&[0x73]),
+            failure(
+                1002,
+                &message("reserved1 = 1, reserved2 = 1, reserved3 = 1")
+            )
+        );
     }
 
     #[test]
     fn unknown_opcodes_fail_with_1002() {
-        assert_eq!(server_feed(&[0x83]), failure(1002, "Unrecognized frame opcode: 3"));
-        assert_eq!(server_feed(&[0x8b]), failure(1002, "Unrecognized frame opcode: 11"));
+        assert_eq!(
+            server_feed(&[0x83]),
+            failure(1002, "Unrecognized frame opcode: 3")
+        );
+        assert_eq!(
+            server_feed(&[0x8b]),
+            failure(1002, "Unrecognized frame opcode: 11")
+        );
     }
 
     #[test]
     fn fragmented_control_frames_fail_with_1002() {
-        assert_eq!(server_feed(&[0x09]), failure(1002, "Received fragmented control frame: opcode = 9"));
-        assert_eq!(server_feed(&[0x08]), failure(1002, "Received fragmented control frame: opcode = 8"));
+        assert_eq!(
+            server_feed(&[0x09]),
+            failure(1002, "Received fragmented control frame: opcode = 9")
+        );
+        assert_eq!(
+            server_feed(&[0x08]),
+            failure(1002, "Received fragmented control frame: opcode = 8")
+        );
     }
 
     #[test]
@@ -740,53 +868,86 @@ pub(crate) mod tests {
         bytes.extend(masked(0x81, b"b"));
         assert_eq!(
             server_feed(&bytes),
-            failure(1002, "Received new data frame but previous continuous frame is unfinished")
+            failure(
+                1002,
+                "Received new data frame but previous continuous frame is unfinished"
+            )
         );
     }
 
     #[test]
     fn a_short_length_over_the_limit_fails_before_the_mask_check() {
-        let limits = Limits { max_length: 4, ..server_limits() };
+        let limits = Limits {
+            max_length: 4,
+            ..server_limits()
+        };
         let items = feed(&mut Receiver::new(limits), &[0x81, 0x05], false);
         assert_eq!(items, failure(1009, "WebSocket frame length too large"));
         let items = feed(&mut Receiver::new(limits), &[0x81, 0x04], false);
-        assert_eq!(items, failure(1003, "Received unmasked frame but masking is required"));
+        assert_eq!(
+            items,
+            failure(1003, "Received unmasked frame but masking is required")
+        );
     }
 
     #[test]
     fn unmasked_frames_fail_with_1003_on_servers_only() {
-        assert_eq!(server_feed(&[0x81, 0x01]), failure(1003, "Received unmasked frame but masking is required"));
-        let client = Limits { require_masking: false, ..server_limits() };
-        assert_eq!(feed(&mut Receiver::new(client), &frame(0x81, b"ok", None), false), vec![text(b"ok")]);
+        assert_eq!(
+            server_feed(&[0x81, 0x01]),
+            failure(1003, "Received unmasked frame but masking is required")
+        );
+        let client = Limits {
+            require_masking: false,
+            ..server_limits()
+        };
+        assert_eq!(
+            feed(&mut Receiver::new(client), &frame(0x81, b"ok", None), false),
+            vec![text(b"ok")]
+        );
         // A server's frame that happens to be masked is unmasked.
-        assert_eq!(feed(&mut Receiver::new(client), &masked(0x81, b"ok"), false), vec![text(b"ok")]);
+        assert_eq!(
+            feed(&mut Receiver::new(client), &masked(0x81, b"ok"), false),
+            vec![text(b"ok")]
+        );
     }
 
     #[test]
     fn an_extended_length_is_checked_after_the_mask_bit() {
         // Unmasked and too long for a ping: the mask check comes first.
-        assert_eq!(server_feed(&[0x89, 0x7e]), failure(1003, "Received unmasked frame but masking is required"));
+        assert_eq!(
+            server_feed(&[0x89, 0x7e]),
+            failure(1003, "Received unmasked frame but masking is required")
+        );
         assert_eq!(
             server_feed(&[0x89, 0xfe, 0, 126]),
             failure(1002, "Received control frame having too long payload: 126")
         );
         assert_eq!(
             server_feed(&[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            failure(1002, "Received control frame having too long payload: 18446744073709552000")
+            failure(
+                1002,
+                "Received control frame having too long payload: 18446744073709552000"
+            )
         );
     }
 
     #[test]
     fn a_non_minimal_length_on_a_control_frame_is_accepted() {
         let bytes = [0x89, 0xfe, 0, 2, 0, 0, 0, 0, b'h', b'i'];
-        assert_eq!(server_feed(&bytes), vec![Incoming::Ping(Payload::Owned(b"hi".to_vec()))]);
+        assert_eq!(
+            server_feed(&bytes),
+            vec![Incoming::Ping(Payload::Owned(b"hi".to_vec()))]
+        );
     }
 
     #[test]
     fn a_huge_announced_length_fails_at_once_without_allocating() {
         let mut receiver = Receiver::new(server_limits());
         let header = [0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(feed(&mut receiver, &header, false), failure(1009, "WebSocket frame length too large"));
+        assert_eq!(
+            feed(&mut receiver, &header, false),
+            failure(1009, "WebSocket frame length too large")
+        );
         assert_eq!(receiver.message.data.capacity(), 0);
     }
 
@@ -800,23 +961,38 @@ pub(crate) mod tests {
 
     #[test]
     fn the_length_limit_counts_every_fragment() {
-        let limits = Limits { max_length: 10, ..server_limits() };
+        let limits = Limits {
+            max_length: 10,
+            ..server_limits()
+        };
         let mut bytes = masked(0x01, &[b'a'; 6]);
         bytes.extend(masked(0x80, &[b'b'; 5]));
-        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+        assert_eq!(
+            feed(&mut Receiver::new(limits), &bytes, false),
+            failure(1009, "WebSocket frame length too large")
+        );
         // 16-bit form: checked on the extended length too.
         let mut bytes = masked(0x01, &[b'a'; 6]);
         bytes.extend([0x80, 0xfe, 0, 5]);
-        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+        assert_eq!(
+            feed(&mut Receiver::new(limits), &bytes, false),
+            failure(1009, "WebSocket frame length too large")
+        );
     }
 
     #[test]
     fn a_control_frame_inside_a_message_counts_the_message_length() {
         // faye's quirk: _checkFrameLength adds the open message's length.
-        let limits = Limits { max_length: 10, ..server_limits() };
+        let limits = Limits {
+            max_length: 10,
+            ..server_limits()
+        };
         let mut bytes = masked(0x01, &[b'a'; 8]);
         bytes.extend(masked(0x89, b"ping!"));
-        assert_eq!(feed(&mut Receiver::new(limits), &bytes, false), failure(1009, "WebSocket frame length too large"));
+        assert_eq!(
+            feed(&mut Receiver::new(limits), &bytes, false),
+            failure(1009, "WebSocket frame length too large")
+        );
     }
 
     #[test]
@@ -824,8 +1000,14 @@ pub(crate) mod tests {
         let bytes = masked(0x80, b"abc");
         let mut receiver = Receiver::new(server_limits());
         assert_eq!(feed(&mut receiver, &bytes[..8], false), vec![]);
-        assert_eq!(feed(&mut receiver, &bytes[8..], false), failure(1002, "Received unexpected continuation frame"));
-        assert_eq!(server_feed(&masked(0x00, b"")), failure(1002, "Received unexpected continuation frame"));
+        assert_eq!(
+            feed(&mut receiver, &bytes[8..], false),
+            failure(1002, "Received unexpected continuation frame")
+        );
+        assert_eq!(
+            server_feed(&masked(0x00, b"")),
+            failure(1002, "Received unexpected continuation frame")
+        );
     }
 
     #[test]
@@ -836,7 +1018,10 @@ pub(crate) mod tests {
         bytes.extend(masked(0x80, "ε".as_bytes()));
         assert_eq!(
             server_feed(&bytes),
-            vec![Incoming::Ping(Payload::Owned(b"p".to_vec())), text("κόσμε".as_bytes())]
+            vec![
+                Incoming::Ping(Payload::Owned(b"p".to_vec())),
+                text("κόσμε".as_bytes())
+            ]
         );
     }
 
@@ -853,25 +1038,43 @@ pub(crate) mod tests {
             feed(&mut receiver, &masked(0x80, b"b"), false),
             failure(1007, "Could not decode a text frame as UTF-8")
         );
-        assert_eq!(server_feed(&masked(0x81, &[0xed, 0xa0, 0x80])), failure(1007, "Could not decode a text frame as UTF-8"));
+        assert_eq!(
+            server_feed(&masked(0x81, &[0xed, 0xa0, 0x80])),
+            failure(1007, "Could not decode a text frame as UTF-8")
+        );
         // A character cut by the end of the message.
-        assert_eq!(server_feed(&masked(0x81, &[0xe2, 0x82])), failure(1007, "Could not decode a text frame as UTF-8"));
+        assert_eq!(
+            server_feed(&masked(0x81, &[0xe2, 0x82])),
+            failure(1007, "Could not decode a text frame as UTF-8")
+        );
         // Non-characters are valid.
-        assert_eq!(server_feed(&masked(0x81, "\u{ffff}".as_bytes())), vec![text("\u{ffff}".as_bytes())]);
+        assert_eq!(
+            server_feed(&masked(0x81, "\u{ffff}".as_bytes())),
+            vec![text("\u{ffff}".as_bytes())]
+        );
     }
 
     #[test]
     fn too_many_fragments_fail_with_1008() {
-        let limits = Limits { max_fragments: 3, ..server_limits() };
+        let limits = Limits {
+            max_fragments: 3,
+            ..server_limits()
+        };
         let mut three = masked(0x01, b"a");
         three.extend(masked(0x00, b"b"));
         three.extend(masked(0x80, b"c"));
-        assert_eq!(feed(&mut Receiver::new(limits), &three, false), vec![text(b"abc")]);
+        assert_eq!(
+            feed(&mut Receiver::new(limits), &three, false),
+            vec![text(b"abc")]
+        );
         let mut four = masked(0x01, b"a");
         four.extend(masked(0x00, b"b"));
         four.extend(masked(0x00, b"c"));
         four.extend(masked(0x80, b"d"));
-        assert_eq!(feed(&mut Receiver::new(limits), &four, false), failure(1008, "Too many fragments in one message"));
+        assert_eq!(
+            feed(&mut Receiver::new(limits), &four, false),
+            failure(1008, "Too many fragments in one message")
+        );
     }
 
     #[test]
@@ -879,7 +1082,10 @@ pub(crate) mod tests {
         let mut bytes = vec![0x83, 0x80, 0, 0, 0, 0];
         bytes.extend(masked(0x81, b"late"));
         let mut receiver = Receiver::new(server_limits());
-        assert_eq!(feed(&mut receiver, &bytes, false), failure(1002, "Unrecognized frame opcode: 3"));
+        assert_eq!(
+            feed(&mut receiver, &bytes, false),
+            failure(1002, "Unrecognized frame opcode: 3")
+        );
         assert_eq!(feed(&mut receiver, &masked(0x81, b"later"), false), vec![]);
     }
 
@@ -890,7 +1096,10 @@ pub(crate) mod tests {
         bytes.extend(masked(0x83, b"opcode 3"));
         bytes.extend(masked(0x80, b"stray"));
         bytes.extend(masked(0x8a, b"pong"));
-        assert_eq!(feed(&mut receiver, &bytes, true), vec![Incoming::Pong(Payload::Owned(b"pong".to_vec()))]);
+        assert_eq!(
+            feed(&mut receiver, &bytes, true),
+            vec![Incoming::Pong(Payload::Owned(b"pong".to_vec()))]
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(masking: bool) -> Sender {
-        Sender { keys: masking.then(MaskKeySource::new) }
+        Sender {
+            keys: masking.then(MaskKeySource::new),
+        }
     }
 
     /// A text or binary message as one frame.
@@ -70,7 +72,12 @@ mod tests {
     use super::*;
 
     fn unmask(frame: &[u8], header_len: usize) -> Vec<u8> {
-        let key = [frame[header_len - 4], frame[header_len - 3], frame[header_len - 2], frame[header_len - 1]];
+        let key = [
+            frame[header_len - 4],
+            frame[header_len - 3],
+            frame[header_len - 2],
+            frame[header_len - 1],
+        ];
         let mut payload = frame[header_len..].to_vec();
         apply_mask(&mut payload, key, 0);
         payload
@@ -85,9 +92,13 @@ mod tests {
 
     #[test]
     fn server_frames_use_all_three_length_forms() {
-        for (len, header) in [(0, vec![0x82, 0]), (125, vec![0x82, 125]), (126, vec![0x82, 126, 0, 126]),
-            (65535, vec![0x82, 126, 0xff, 0xff]), (65536, vec![0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])]
-        {
+        for (len, header) in [
+            (0, vec![0x82, 0]),
+            (125, vec![0x82, 125]),
+            (126, vec![0x82, 126, 0, 126]),
+            (65535, vec![0x82, 126, 0xff, 0xff]),
+            (65536, vec![0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
+        ] {
             let mut out = Vec::new();
             Sender::new(false).message(&mut out, OpCode::Binary, &vec![7; len]);
             assert_eq!(out[..header.len()], header[..], "len {len}");
@@ -143,7 +154,10 @@ mod tests {
     fn truncation_respects_character_boundaries() {
         assert_eq!(truncate_at_char_boundary(b"abc", 2), b"ab");
         assert_eq!(truncate_at_char_boundary("a€".as_bytes(), 3), b"a");
-        assert_eq!(truncate_at_char_boundary("a€".as_bytes(), 4), "a€".as_bytes());
+        assert_eq!(
+            truncate_at_char_boundary("a€".as_bytes(), 4),
+            "a€".as_bytes()
+        );
         assert_eq!(truncate_at_char_boundary("€".as_bytes(), 2), b"");
     }
 }

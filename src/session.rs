@@ -34,11 +34,18 @@ pub struct Config {
 
 impl Config {
     pub fn server() -> Config {
-        Config { role: Role::Server, max_length: DEFAULT_MAX_LENGTH, max_fragments: DEFAULT_MAX_FRAGMENTS }
+        Config {
+            role: Role::Server,
+            max_length: DEFAULT_MAX_LENGTH,
+            max_fragments: DEFAULT_MAX_FRAGMENTS,
+        }
     }
 
     pub fn client() -> Config {
-        Config { role: Role::Client, ..Config::server() }
+        Config {
+            role: Role::Client,
+            ..Config::server()
+        }
     }
 }
 
@@ -208,7 +215,10 @@ impl Session {
             Incoming::Text(payload) => events.push(Event::Text(payload)),
             Incoming::Binary(payload) => events.push(Event::Binary(payload)),
             // Answered in every state but Closed, as faye's `frame()` allows.
-            Incoming::Ping(payload) => self.sender.control(&mut self.output, OpCode::Pong, payload.bytes(chunk)),
+            Incoming::Ping(payload) => {
+                self.sender
+                    .control(&mut self.output, OpCode::Pong, payload.bytes(chunk))
+            }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
             Incoming::Close(payload) => self.peer_closed(payload.bytes(chunk), events),
             Incoming::Violation(violation) => self.failed(violation, events),
@@ -228,10 +238,17 @@ impl Session {
     /// `_shutdown` for a failure: a close frame carrying it, if we were open.
     fn failed(&mut self, violation: Violation, events: &mut Vec<Event>) {
         if self.state == ReadyState::Open {
-            self.sender.close(&mut self.output, violation.code, violation.message.as_bytes());
+            self.sender.close(
+                &mut self.output,
+                violation.code,
+                violation.message.as_bytes(),
+            );
         }
         self.state = ReadyState::Closed;
-        events.push(Event::Error { code: violation.code, message: violation.message });
+        events.push(Event::Error {
+            code: violation.code,
+            message: violation.message,
+        });
     }
 }
 
@@ -244,7 +261,11 @@ pub fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
         return (code, String::new());
     };
     let code = u16::from_be_bytes(*code);
-    let code = if is_acceptable_close_code(code) { code } else { 1002 };
+    let code = if is_acceptable_close_code(code) {
+        code
+    } else {
+        1002
+    };
     match std::str::from_utf8(reason) {
         Ok(reason) => (code, reason.to_owned()),
         Err(_) => (1002, String::new()),
@@ -254,7 +275,6 @@ pub fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
 fn is_acceptable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -291,7 +311,10 @@ mod tests {
     }
 
     fn close_event(code: u16, reason: &str) -> Vec<Event> {
-        vec![Event::Close { code, reason: reason.to_owned() }]
+        vec![Event::Close {
+            code,
+            reason: reason.to_owned(),
+        }]
     }
 
     /// Peer close payload → (echoed frame payload, event), per faye's table.
@@ -306,21 +329,46 @@ mod tests {
 
     #[test]
     fn close_codes_are_echoed_or_rewritten_like_faye() {
-        assert_eq!(peer_close(b"\x03\xe9bye"), (b"\x03\xe9bye".to_vec(), close_event(1001, "bye")));
-        assert_eq!(peer_close(b"\x03\xedx"), (b"\x03\xeax".to_vec(), close_event(1002, "x")));
-        assert_eq!(peer_close(b"\x13\x87ok"), (b"\x13\x87ok".to_vec(), close_event(4999, "ok")));
-        assert_eq!(peer_close(b""), (b"\x03\xe8".to_vec(), close_event(1000, "")));
-        assert_eq!(peer_close(b"\x03"), (b"\x03\xea".to_vec(), close_event(1002, "")));
-        assert_eq!(peer_close(b"\x03\xe8\xff"), (b"\x03\xea".to_vec(), close_event(1002, "")));
-        assert_eq!(peer_close(b"\x0b\xb8"), (b"\x0b\xb8".to_vec(), close_event(3000, "")));
+        assert_eq!(
+            peer_close(b"\x03\xe9bye"),
+            (b"\x03\xe9bye".to_vec(), close_event(1001, "bye"))
+        );
+        assert_eq!(
+            peer_close(b"\x03\xedx"),
+            (b"\x03\xeax".to_vec(), close_event(1002, "x"))
+        );
+        assert_eq!(
+            peer_close(b"\x13\x87ok"),
+            (b"\x13\x87ok".to_vec(), close_event(4999, "ok"))
+        );
+        assert_eq!(
+            peer_close(b""),
+            (b"\x03\xe8".to_vec(), close_event(1000, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x03"),
+            (b"\x03\xea".to_vec(), close_event(1002, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x03\xe8\xff"),
+            (b"\x03\xea".to_vec(), close_event(1002, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x0b\xb8"),
+            (b"\x0b\xb8".to_vec(), close_event(3000, ""))
+        );
     }
 
     #[test]
     fn close_code_table() {
-        for code in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999] {
+        for code in [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
+        ] {
             assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, code);
         }
-        for code in [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535] {
+        for code in [
+            0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535,
+        ] {
             assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, 1002);
         }
     }
@@ -330,7 +378,10 @@ mod tests {
         let mut session = open_server();
         assert!(session.close(3001, b"going"));
         assert_eq!(session.ready_state(), ReadyState::Closing);
-        assert_eq!(take_output(&mut session), frame(0x88, b"\x0b\xb9going", None));
+        assert_eq!(
+            take_output(&mut session),
+            frame(0x88, b"\x0b\xb9going", None)
+        );
         let events = receive(&mut session, &masked(0x88, b"\x03\xe8ack"));
         assert_eq!(events, close_event(1000, "ack"));
         assert_eq!(session.ready_state(), ReadyState::Closed);
@@ -348,10 +399,16 @@ mod tests {
             events,
             vec![
                 Event::Text(Payload::Owned(b"first".to_vec())),
-                Event::Error { code: 1002, message: "Unrecognized frame opcode: 3".to_owned() },
+                Event::Error {
+                    code: 1002,
+                    message: "Unrecognized frame opcode: 3".to_owned()
+                },
             ]
         );
-        assert_eq!(take_output(&mut session), frame(0x88, b"\x03\xeaUnrecognized frame opcode: 3", None));
+        assert_eq!(
+            take_output(&mut session),
+            frame(0x88, b"\x03\xeaUnrecognized frame opcode: 3", None)
+        );
         assert_eq!(session.ready_state(), ReadyState::Closed);
         assert_eq!(receive(&mut session, &masked(0x89, b"")), vec![]);
         assert!(session.output().is_empty());
@@ -361,7 +418,13 @@ mod tests {
     fn a_failure_while_connecting_sends_nothing() {
         let mut session = Session::new(Config::server());
         let events = receive(&mut session, &[0x81, 0x00]);
-        assert_eq!(events, vec![Event::Error { code: 1003, message: "Received unmasked frame but masking is required".to_owned() }]);
+        assert_eq!(
+            events,
+            vec![Event::Error {
+                code: 1003,
+                message: "Received unmasked frame but masking is required".to_owned()
+            }]
+        );
         assert!(session.output().is_empty());
         assert_eq!(session.ready_state(), ReadyState::Closed);
     }
@@ -390,7 +453,10 @@ mod tests {
         closing.clear_output();
         let mut bytes = masked(0x89, b"p");
         bytes.extend(masked(0x8a, b"unsolicited"));
-        assert_eq!(receive(&mut closing, &bytes), vec![Event::Pong(Payload::Owned(b"unsolicited".to_vec()))]);
+        assert_eq!(
+            receive(&mut closing, &bytes),
+            vec![Event::Pong(Payload::Owned(b"unsolicited".to_vec()))]
+        );
         assert_eq!(take_output(&mut closing), frame(0x8a, b"p", None));
     }
 
@@ -406,7 +472,10 @@ mod tests {
         let mut session = Session::new(Config::server());
         assert!(session.send_text(b"queued"));
         assert!(session.ping(b""));
-        assert_eq!(session.output(), [frame(0x81, b"queued", None), frame(0x89, b"", None)].concat());
+        assert_eq!(
+            session.output(),
+            [frame(0x81, b"queued", None), frame(0x89, b"", None)].concat()
+        );
         session.open();
         assert_eq!(session.ready_state(), ReadyState::Open);
         assert!(session.send_binary(&[1, 2]));
@@ -460,15 +529,27 @@ mod tests {
     fn clients_accept_unmasked_server_frames() {
         let mut client = Session::new(Config::client());
         client.open();
-        assert_eq!(receive(&mut client, &frame(0x81, b"hi", None)), vec![Event::Text(Payload::Owned(b"hi".to_vec()))]);
+        assert_eq!(
+            receive(&mut client, &frame(0x81, b"hi", None)),
+            vec![Event::Text(Payload::Owned(b"hi".to_vec()))]
+        );
     }
 
     #[test]
     fn a_failure_close_frame_quotes_the_message() {
         let mut session = open_server();
-        let events = receive(&mut session, &[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let events = receive(
+            &mut session,
+            &[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        );
         let message = "Received control frame having too long payload: 18446744073709552000";
-        assert_eq!(events, vec![Event::Error { code: 1002, message: message.to_owned() }]);
+        assert_eq!(
+            events,
+            vec![Event::Error {
+                code: 1002,
+                message: message.to_owned()
+            }]
+        );
         let payload = [&b"\x03\xea"[..], message.as_bytes()].concat();
         assert_eq!(take_output(&mut session), frame(0x88, &payload, None));
     }

@@ -71,7 +71,9 @@ impl Utf8Validator {
                 // The pending character completed; what follows it may have
                 // started a new incomplete one, which `validate` sees again.
                 self.pending_len = 0;
-                return piece.get(error.valid_up_to().saturating_sub(old_len)..).unwrap_or_default();
+                return piece
+                    .get(error.valid_up_to().saturating_sub(old_len)..)
+                    .unwrap_or_default();
             }
         }
         piece.get(borrowed..).unwrap_or_default()
@@ -81,7 +83,9 @@ impl Utf8Validator {
         match from_utf8(bytes) {
             Ok(_) => self.pending_len = 0,
             Err(error) if error.error_len().is_some() => self.invalid = true,
-            Err(error) => self.remember_pending(bytes.get(error.valid_up_to()..).unwrap_or_default()),
+            Err(error) => {
+                self.remember_pending(bytes.get(error.valid_up_to()..).unwrap_or_default())
+            }
         }
     }
 
@@ -118,13 +122,25 @@ mod tests {
         assert_eq!(is_valid(bytes), expected, "{bytes:x?}");
         assert_eq!(valid_when_fed_in_pieces(bytes, &[]), expected, "{bytes:x?}");
         for a in 0..=bytes.len() {
-            assert_eq!(valid_when_fed_in_pieces(bytes, &[a]), expected, "{bytes:x?} cut {a}");
+            assert_eq!(
+                valid_when_fed_in_pieces(bytes, &[a]),
+                expected,
+                "{bytes:x?} cut {a}"
+            );
             for b in a..=bytes.len() {
-                assert_eq!(valid_when_fed_in_pieces(bytes, &[a, b]), expected, "{bytes:x?} cuts {a} {b}");
+                assert_eq!(
+                    valid_when_fed_in_pieces(bytes, &[a, b]),
+                    expected,
+                    "{bytes:x?} cuts {a} {b}"
+                );
             }
         }
         let every_byte: Vec<usize> = (1..bytes.len()).collect();
-        assert_eq!(valid_when_fed_in_pieces(bytes, &every_byte), expected, "{bytes:x?} bytewise");
+        assert_eq!(
+            valid_when_fed_in_pieces(bytes, &every_byte),
+            expected,
+            "{bytes:x?} bytewise"
+        );
     }
 
     #[test]
@@ -137,7 +153,10 @@ mod tests {
 
     #[test]
     fn invalid_text_in_any_pieces() {
-        check_every_split(&[0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80, 0x65]);
+        check_every_split(&[
+            0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80,
+            0x65,
+        ]);
         check_every_split(&[0xed, 0xa0, 0x80]); // surrogate
         check_every_split(&[0xc0, 0xaf]); // overlong
         check_every_split(&[0xf4, 0x90, 0x80, 0x80]); // above U+10FFFF

@@ -47,10 +47,25 @@ fn byte_at_a_time_equals_whole() {
 
     let (events, _) = whole;
     assert_eq!(events.len(), 10);
-    assert_eq!(events[1], Event::Text(Payload::Owned("héllo wörld".as_bytes().to_vec())));
-    assert_eq!(events[6], Event::Pong(Payload::Owned(b"pong in the middle".to_vec())));
-    assert_eq!(events[7], Event::Text(Payload::Owned("κόσμε".as_bytes().to_vec())));
-    assert_eq!(events[9], Event::Close { code: 1000, reason: "done".to_owned() });
+    assert_eq!(
+        events[1],
+        Event::Text(Payload::Owned("héllo wörld".as_bytes().to_vec()))
+    );
+    assert_eq!(
+        events[6],
+        Event::Pong(Payload::Owned(b"pong in the middle".to_vec()))
+    );
+    assert_eq!(
+        events[7],
+        Event::Text(Payload::Owned("κόσμε".as_bytes().to_vec()))
+    );
+    assert_eq!(
+        events[9],
+        Event::Close {
+            code: 1000,
+            reason: "done".to_owned()
+        }
+    );
 }
 
 #[test]
@@ -68,7 +83,10 @@ fn byte_at_a_time_equals_whole_for_failures() {
         let mut session = open_session(Config::server());
         let bytewise = feed_byte_at_a_time(&mut session, &stream);
         assert_eq!(whole, bytewise, "{stream:x?}");
-        assert!(matches!(whole.0.last(), Some(Event::Error { .. })), "{whole:?}");
+        assert!(
+            matches!(whole.0.last(), Some(Event::Error { .. })),
+            "{whole:?}"
+        );
         assert_eq!(session.ready_state(), ReadyState::Closed);
     }
 }
@@ -86,5 +104,11 @@ fn client_byte_at_a_time_equals_whole() {
     let whole = feed_whole(&mut open_session(Config::client()), &stream);
     let bytewise = feed_byte_at_a_time(&mut open_session(Config::client()), &stream);
     assert_eq!(whole.0, bytewise.0);
-    assert_eq!(whole.0.last(), Some(&Event::Close { code: 1001, reason: "bye".to_owned() }));
+    assert_eq!(
+        whole.0.last(),
+        Some(&Event::Close {
+            code: 1001,
+            reason: "bye".to_owned()
+        })
+    );
 }

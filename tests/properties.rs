@@ -18,7 +18,12 @@ enum Control {
 
 #[derive(Clone, Debug)]
 enum Unit {
-    Message { text: bool, payload: Vec<u8>, cuts: Vec<Index>, between: Vec<Control> },
+    Message {
+        text: bool,
+        payload: Vec<u8>,
+        cuts: Vec<Index>,
+        between: Vec<Control>,
+    },
     Control(Control),
 }
 
@@ -27,11 +32,16 @@ fn control_payload() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn control() -> impl Strategy<Value = Control> {
-    prop_oneof![control_payload().prop_map(Control::Ping), control_payload().prop_map(Control::Pong)]
+    prop_oneof![
+        control_payload().prop_map(Control::Ping),
+        control_payload().prop_map(Control::Pong)
+    ]
 }
 
 fn text_payload() -> impl Strategy<Value = Vec<u8>> {
-    let chars = |max| prop::collection::vec(any::<char>(), 0..max).prop_map(|c| String::from_iter(c).into_bytes());
+    let chars = |max| {
+        prop::collection::vec(any::<char>(), 0..max).prop_map(|c| String::from_iter(c).into_bytes())
+    };
     prop_oneof![4 => chars(200), 1 => chars(20_000)]
 }
 
@@ -45,12 +55,24 @@ fn message() -> impl Strategy<Value = Unit> {
         text_payload().prop_map(|p| (true, p)),
         binary_payload().prop_map(|p| (false, p)),
     ];
-    (payload, prop::collection::vec(any::<Index>(), 0..5), prop::collection::vec(control(), 0..4))
-        .prop_map(|((text, payload), cuts, between)| Unit::Message { text, payload, cuts, between })
+    (
+        payload,
+        prop::collection::vec(any::<Index>(), 0..5),
+        prop::collection::vec(control(), 0..4),
+    )
+        .prop_map(|((text, payload), cuts, between)| Unit::Message {
+            text,
+            payload,
+            cuts,
+            between,
+        })
 }
 
 fn units() -> impl Strategy<Value = Vec<Unit>> {
-    prop::collection::vec(prop_oneof![3 => message(), 1 => control().prop_map(Unit::Control)], 1..8)
+    prop::collection::vec(
+        prop_oneof![3 => message(), 1 => control().prop_map(Unit::Control)],
+        1..8,
+    )
 }
 
 /// Encodes like a client (a fresh key per frame) and returns the stream with
@@ -63,28 +85,54 @@ struct Expected {
 
 impl Expected {
     fn build(units: &[Unit], base_key: u32) -> Expected {
-        let mut expected = Expected { stream: Vec::new(), events: Vec::new(), output: Vec::new() };
+        let mut expected = Expected {
+            stream: Vec::new(),
+            events: Vec::new(),
+            output: Vec::new(),
+        };
         let mut frames = 0u32;
         let mut next_key = || {
             frames += 1;
-            base_key.wrapping_mul(2_654_435_761).wrapping_add(frames).to_be_bytes()
+            base_key
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(frames)
+                .to_be_bytes()
         };
         for unit in units {
             match unit {
                 Unit::Control(control) => expected.control(control, next_key()),
-                Unit::Message { text, payload, cuts, between } => {
+                Unit::Message {
+                    text,
+                    payload,
+                    cuts,
+                    between,
+                } => {
                     let fragments = split(payload, cuts);
                     let count = fragments.len();
                     for (index, fragment) in fragments.into_iter().enumerate() {
-                        let opcode = if index == 0 { if *text { 1 } else { 2 } } else { 0 };
+                        let opcode = if index == 0 {
+                            if *text {
+                                1
+                            } else {
+                                2
+                            }
+                        } else {
+                            0
+                        };
                         let fin = if index + 1 == count { 0x80 } else { 0 };
-                        expected.stream.extend(encode(fin | opcode, fragment, Some(next_key())));
+                        expected
+                            .stream
+                            .extend(encode(fin | opcode, fragment, Some(next_key())));
                         if let Some(control) = between.get(index).filter(|_| index + 1 < count) {
                             expected.control(control, next_key());
                         }
                     }
                     let payload = Payload::Owned(payload.clone());
-                    expected.events.push(if *text { Event::Text(payload) } else { Event::Binary(payload) });
+                    expected.events.push(if *text {
+                        Event::Text(payload)
+                    } else {
+                        Event::Binary(payload)
+                    });
                 }
             }
         }
@@ -99,7 +147,8 @@ impl Expected {
             }
             Control::Pong(payload) => {
                 self.stream.extend(encode(0x8a, payload, Some(key)));
-                self.events.push(Event::Pong(Payload::Owned(payload.clone())));
+                self.events
+                    .push(Event::Pong(Payload::Owned(payload.clone())));
             }
         }
     }
@@ -107,7 +156,10 @@ impl Expected {
 
 /// The payload cut into fragments at the given points (empty ones allowed).
 fn split<'a>(payload: &'a [u8], cuts: &[Index]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts.iter().map(|cut| cut.index(payload.len() + 1)).collect();
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|cut| cut.index(payload.len() + 1))
+        .collect();
     points.sort_unstable();
     let mut fragments = Vec::new();
     let mut start = 0;
@@ -124,9 +176,17 @@ fn cut_points(cuts: &[Index], len: usize) -> Vec<usize> {
 }
 
 fn config(role: Role, small_limits: bool) -> Config {
-    let base = if role == Role::Server { Config::server() } else { Config::client() };
+    let base = if role == Role::Server {
+        Config::server()
+    } else {
+        Config::client()
+    };
     if small_limits {
-        Config { max_length: 300, max_fragments: 3, ..base }
+        Config {
+            max_length: 300,
+            max_fragments: 3,
+            ..base
+        }
     } else {
         base
     }

@@ -49,8 +49,16 @@ pub fn owned(event: Event, chunk: &[u8]) -> Event {
 
 /// Feeds `bytes` cut at `cuts` (sorted or not, out of range ignored) and
 /// returns all events plus everything written to the output.
-pub fn feed_in_pieces(session: &mut Session, bytes: &[u8], cuts: &[usize]) -> (Vec<Event>, Vec<u8>) {
-    let mut cuts: Vec<usize> = cuts.iter().copied().filter(|&cut| cut <= bytes.len()).collect();
+pub fn feed_in_pieces(
+    session: &mut Session,
+    bytes: &[u8],
+    cuts: &[usize],
+) -> (Vec<Event>, Vec<u8>) {
+    let mut cuts: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&cut| cut <= bytes.len())
+        .collect();
     cuts.push(bytes.len());
     cuts.sort_unstable();
     let mut events = Vec::new();
