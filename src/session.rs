@@ -1,1 +1,564 @@
-//! (in progress)
+//! One WebSocket connection after the handshake, without I/O: chunks of
+//! socket bytes in, events and bytes to write out. The state rules follow
+//! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
+
+use std::ops::Range;
+
+use crate::frame::{encode_header, OpCode};
+use crate::receiver::{Incoming, Limits, Receiver, Violation};
+use crate::sender::Sender;
+
+/// faye's default `maxLength`: 2^26 - 1.
+pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
+
+/// Frames in one message. Above the 65 536 of Autobahn case 9.3.1, and each
+/// fragment costs us only its bytes, which maxLength already bounds.
+pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
+
+/// Output capacity kept after a flush; more is released so that idle
+/// connections stay small.
+const KEPT_OUTPUT_CAPACITY: usize = 64 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    Server,
+    Client,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub role: Role,
+    pub max_length: u64,
+    pub max_fragments: usize,
+}
+
+impl Config {
+    pub fn server() -> Config {
+        Config {
+            role: Role::Server,
+            max_length: DEFAULT_MAX_LENGTH,
+            max_fragments: DEFAULT_MAX_FRAGMENTS,
+        }
+    }
+
+    pub fn client() -> Config {
+        Config {
+            role: Role::Client,
+            ..Config::server()
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum ReadyState {
+    Connecting = 0,
+    Open = 1,
+    Closing = 2,
+    Closed = 3,
+}
+
+/// The bytes of a message or control frame.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Payload {
+    /// These bytes of the chunk passed to `receive`, already unmasked.
+    Chunk(Range<usize>),
+    /// Assembled from several frames or chunks.
+    Owned(Vec<u8>),
+}
+
+impl Payload {
+    /// The bytes, given the chunk this payload came from.
+    pub fn bytes<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
+        match self {
+            Payload::Chunk(range) => chunk.get(range.clone()).unwrap_or_default(),
+            Payload::Owned(bytes) => bytes,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// A complete text message, valid UTF-8.
+    Text(Payload),
+    /// A complete binary message.
+    Binary(Payload),
+    /// A pong frame's payload (JS matches ping callbacks by it).
+    Pong(Payload),
+    /// The peer's close frame, after faye's code rules.
+    Close { code: u16, reason: String },
+    /// A protocol failure: faye's code and exact message.
+    Error { code: u16, message: String },
+}
+
+pub struct Session {
+    role: Role,
+    state: ReadyState,
+    receiver: Receiver,
+    sender: Sender,
+    output: Vec<u8>,
+}
+
+impl Session {
+    pub fn new(config: Config) -> Session {
+        let is_server = config.role == Role::Server;
+        let limits = Limits {
+            require_masking: is_server,
+            max_length: config.max_length,
+            max_fragments: config.max_fragments,
+        };
+        Session {
+            role: config.role,
+            state: ReadyState::Connecting,
+            receiver: Receiver::new(limits),
+            sender: Sender::new(!is_server),
+            output: Vec::new(),
+        }
+    }
+
+    pub fn ready_state(&self) -> ReadyState {
+        self.state
+    }
+
+    /// Frames sent while connecting are already in `output()`, so the caller
+    /// writes them right after the handshake.
+    pub fn open(&mut self) {
+        if self.state == ReadyState::Connecting {
+            self.state = ReadyState::Open;
+        }
+    }
+
+    /// Parses one socket chunk, appending its events. Payloads that lie in
+    /// the chunk are unmasked in place and refer to it by range.
+    pub fn receive(&mut self, chunk: &mut [u8], events: &mut Vec<Event>) {
+        let mut cursor = 0;
+        // After a close frame or a failure, faye stops parsing for good.
+        while self.state != ReadyState::Closed {
+            let closing = self.state == ReadyState::Closing;
+            let Some(incoming) = self.receiver.next(chunk, &mut cursor, closing) else {
+                return;
+            };
+            self.handle(incoming, chunk, events);
+        }
+    }
+
+    pub fn send_text(&mut self, data: &[u8]) -> bool {
+        self.send_message(OpCode::Text, data)
+    }
+
+    pub fn send_binary(&mut self, data: &[u8]) -> bool {
+        self.send_message(OpCode::Binary, data)
+    }
+
+    /// Writes only the header of an unmasked binary frame; the caller writes
+    /// the `len` payload bytes right after `output()`, saving a copy of large
+    /// payloads. Clients must mask, so they cannot use this.
+    pub fn begin_binary(&mut self, len: usize) -> bool {
+        if !self.can_send() || self.role == Role::Client {
+            return false;
+        }
+        encode_header(&mut self.output, OpCode::Binary, len, None);
+        true
+    }
+
+    pub fn ping(&mut self, payload: &[u8]) -> bool {
+        if !self.can_send() {
+            return false;
+        }
+        self.sender.control(&mut self.output, OpCode::Ping, payload);
+        true
+    }
+
+    /// Open: sends a close frame and waits for the peer's. Connecting: there
+    /// is nothing to close on the wire; the caller reports faye's
+    /// close-before-open itself.
+    pub fn close(&mut self, code: u16, reason: &[u8]) -> bool {
+        match self.state {
+            ReadyState::Open => {
+                self.sender.close(&mut self.output, code, reason);
+                self.state = ReadyState::Closing;
+                true
+            }
+            ReadyState::Connecting => {
+                self.state = ReadyState::Closed;
+                self.clear_output();
+                false
+            }
+            ReadyState::Closing | ReadyState::Closed => false,
+        }
+    }
+
+    /// Bytes to write to the socket, in order.
+    pub fn output(&self) -> &[u8] {
+        &self.output
+    }
+
+    pub fn clear_output(&mut self) {
+        self.output.clear();
+        self.output.shrink_to(KEPT_OUTPUT_CAPACITY);
+    }
+
+    fn can_send(&self) -> bool {
+        matches!(self.state, ReadyState::Connecting | ReadyState::Open)
+    }
+
+    fn send_message(&mut self, opcode: OpCode, data: &[u8]) -> bool {
+        if !self.can_send() {
+            return false;
+        }
+        self.sender.message(&mut self.output, opcode, data);
+        true
+    }
+
+    fn handle(&mut self, incoming: Incoming, chunk: &[u8], events: &mut Vec<Event>) {
+        match incoming {
+            Incoming::Text(payload) => events.push(Event::Text(payload)),
+            Incoming::Binary(payload) => events.push(Event::Binary(payload)),
+            // Answered in every state but Closed, as faye's `frame()` allows.
+            Incoming::Ping(payload) => {
+                self.sender
+                    .control(&mut self.output, OpCode::Pong, payload.bytes(chunk))
+            }
+            Incoming::Pong(payload) => events.push(Event::Pong(payload)),
+            Incoming::Close(payload) => self.peer_closed(payload.bytes(chunk), events),
+            Incoming::Violation(violation) => self.failed(violation, events),
+        }
+    }
+
+    /// `_shutdown` for the peer's close frame: echo it if we were open.
+    fn peer_closed(&mut self, payload: &[u8], events: &mut Vec<Event>) {
+        let (code, reason) = peer_close_code_and_reason(payload);
+        if self.state == ReadyState::Open {
+            self.sender.close(&mut self.output, code, reason.as_bytes());
+        }
+        self.state = ReadyState::Closed;
+        events.push(Event::Close { code, reason });
+    }
+
+    /// `_shutdown` for a failure: a close frame carrying it, if we were open.
+    fn failed(&mut self, violation: Violation, events: &mut Vec<Event>) {
+        if self.state == ReadyState::Open {
+            self.sender.close(
+                &mut self.output,
+                violation.code,
+                violation.message.as_bytes(),
+            );
+        }
+        self.state = ReadyState::Closed;
+        events.push(Event::Error {
+            code: violation.code,
+            message: violation.message,
+        });
+    }
+}
+
+/// hybi.js's reading of a close payload: a code that is missing (1 byte),
+/// reserved or unknown becomes 1002, and so does a reason that is not UTF-8
+/// (the reason then becomes ''). An empty payload means 1000.
+pub fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
+    let Some((code, reason)) = payload.split_first_chunk::<2>() else {
+        let code = if payload.is_empty() { 1000 } else { 1002 };
+        return (code, String::new());
+    };
+    let code = u16::from_be_bytes(*code);
+    let code = if is_acceptable_close_code(code) {
+        code
+    } else {
+        1002
+    };
+    match std::str::from_utf8(reason) {
+        Ok(reason) => (code, reason.to_owned()),
+        Err(_) => (1002, String::new()),
+    }
+}
+
+fn is_acceptable_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::apply_mask;
+    use crate::receiver::tests::{frame, masked};
+
+    fn open_server() -> Session {
+        let mut session = Session::new(Config::server());
+        session.open();
+        session
+    }
+
+    /// Events with chunk payloads copied out, for comparison.
+    fn receive(session: &mut Session, bytes: &[u8]) -> Vec<Event> {
+        let mut chunk = bytes.to_vec();
+        let mut events = Vec::new();
+        session.receive(&mut chunk, &mut events);
+        events
+            .into_iter()
+            .map(|event| match event {
+                Event::Text(p) => Event::Text(Payload::Owned(p.bytes(&chunk).to_vec())),
+                Event::Binary(p) => Event::Binary(Payload::Owned(p.bytes(&chunk).to_vec())),
+                Event::Pong(p) => Event::Pong(Payload::Owned(p.bytes(&chunk).to_vec())),
+                other => other,
+            })
+            .collect()
+    }
+
+    fn take_output(session: &mut Session) -> Vec<u8> {
+        let output = session.output().to_vec();
+        session.clear_output();
+        output
+    }
+
+    fn close_event(code: u16, reason: &str) -> Vec<Event> {
+        vec![Event::Close {
+            code,
+            reason: reason.to_owned(),
+        }]
+    }
+
+    /// Peer close payload → (echoed frame payload, event), per faye's table.
+    fn peer_close(payload: &[u8]) -> (Vec<u8>, Vec<Event>) {
+        let mut session = open_server();
+        let events = receive(&mut session, &masked(0x88, payload));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        let echo = take_output(&mut session);
+        assert_eq!(echo[0], 0x88);
+        (echo[2..].to_vec(), events)
+    }
+
+    #[test]
+    fn close_codes_are_echoed_or_rewritten_like_faye() {
+        assert_eq!(
+            peer_close(b"\x03\xe9bye"),
+            (b"\x03\xe9bye".to_vec(), close_event(1001, "bye"))
+        );
+        assert_eq!(
+            peer_close(b"\x03\xedx"),
+            (b"\x03\xeax".to_vec(), close_event(1002, "x"))
+        );
+        assert_eq!(
+            peer_close(b"\x13\x87ok"),
+            (b"\x13\x87ok".to_vec(), close_event(4999, "ok"))
+        );
+        assert_eq!(
+            peer_close(b""),
+            (b"\x03\xe8".to_vec(), close_event(1000, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x03"),
+            (b"\x03\xea".to_vec(), close_event(1002, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x03\xe8\xff"),
+            (b"\x03\xea".to_vec(), close_event(1002, ""))
+        );
+        assert_eq!(
+            peer_close(b"\x0b\xb8"),
+            (b"\x0b\xb8".to_vec(), close_event(3000, ""))
+        );
+    }
+
+    #[test]
+    fn close_code_table() {
+        for code in [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
+        ] {
+            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, code);
+        }
+        for code in [
+            0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535,
+        ] {
+            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, 1002);
+        }
+    }
+
+    #[test]
+    fn a_close_answering_ours_is_not_echoed() {
+        let mut session = open_server();
+        assert!(session.close(3001, b"going"));
+        assert_eq!(session.ready_state(), ReadyState::Closing);
+        assert_eq!(
+            take_output(&mut session),
+            frame(0x88, b"\x0b\xb9going", None)
+        );
+        let events = receive(&mut session, &masked(0x88, b"\x03\xe8ack"));
+        assert_eq!(events, close_event(1000, "ack"));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert!(session.output().is_empty());
+    }
+
+    #[test]
+    fn a_failure_when_open_sends_a_close_frame_then_stops() {
+        let mut session = open_server();
+        let mut bytes = masked(0x81, b"first");
+        bytes.extend([0x83, 0x80, 0, 0, 0, 0]);
+        bytes.extend(masked(0x81, b"ignored"));
+        let events = receive(&mut session, &bytes);
+        assert_eq!(
+            events,
+            vec![
+                Event::Text(Payload::Owned(b"first".to_vec())),
+                Event::Error {
+                    code: 1002,
+                    message: "Unrecognized frame opcode: 3".to_owned()
+                },
+            ]
+        );
+        assert_eq!(
+            take_output(&mut session),
+            frame(0x88, b"\x03\xeaUnrecognized frame opcode: 3", None)
+        );
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert_eq!(receive(&mut session, &masked(0x89, b"")), vec![]);
+        assert!(session.output().is_empty());
+    }
+
+    #[test]
+    fn a_failure_while_connecting_sends_nothing() {
+        let mut session = Session::new(Config::server());
+        let events = receive(&mut session, &[0x81, 0x00]);
+        assert_eq!(
+            events,
+            vec![Event::Error {
+                code: 1003,
+                message: "Received unmasked frame but masking is required".to_owned()
+            }]
+        );
+        assert!(session.output().is_empty());
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+    }
+
+    #[test]
+    fn failures_while_closing_are_ignored() {
+        let mut session = open_server();
+        session.close(1000, b"");
+        session.clear_output();
+        let mut bytes = frame(0x81, b"unmasked", None);
+        bytes.extend(masked(0x81, &[0xff]));
+        bytes.extend(masked(0x89, b"hi"));
+        assert_eq!(receive(&mut session, &bytes), vec![]);
+        assert_eq!(session.ready_state(), ReadyState::Closing);
+        assert_eq!(take_output(&mut session), frame(0x8a, b"hi", None));
+    }
+
+    #[test]
+    fn pings_are_answered_and_pongs_reported_in_every_live_state() {
+        let mut connecting = Session::new(Config::server());
+        assert_eq!(receive(&mut connecting, &masked(0x89, b"c")), vec![]);
+        assert_eq!(take_output(&mut connecting), frame(0x8a, b"c", None));
+
+        let mut closing = open_server();
+        closing.close(1000, b"");
+        closing.clear_output();
+        let mut bytes = masked(0x89, b"p");
+        bytes.extend(masked(0x8a, b"unsolicited"));
+        assert_eq!(
+            receive(&mut closing, &bytes),
+            vec![Event::Pong(Payload::Owned(b"unsolicited".to_vec()))]
+        );
+        assert_eq!(take_output(&mut closing), frame(0x8a, b"p", None));
+    }
+
+    #[test]
+    fn messages_while_closing_are_dropped() {
+        let mut session = open_server();
+        session.close(1000, b"");
+        assert_eq!(receive(&mut session, &masked(0x82, b"late")), vec![]);
+    }
+
+    #[test]
+    fn sending_depends_on_the_state() {
+        let mut session = Session::new(Config::server());
+        assert!(session.send_text(b"queued"));
+        assert!(session.ping(b""));
+        assert_eq!(
+            session.output(),
+            [frame(0x81, b"queued", None), frame(0x89, b"", None)].concat()
+        );
+        session.open();
+        assert_eq!(session.ready_state(), ReadyState::Open);
+        assert!(session.send_binary(&[1, 2]));
+        assert!(session.close(1000, b""));
+        assert!(!session.send_text(b"x"));
+        assert!(!session.send_binary(b"x"));
+        assert!(!session.ping(b"x"));
+        assert!(!session.begin_binary(1));
+        assert!(!session.close(1000, b""));
+    }
+
+    #[test]
+    fn closing_before_open_discards_queued_frames() {
+        let mut session = Session::new(Config::server());
+        session.send_text(b"never sent");
+        assert!(!session.close(1000, b""));
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert!(session.output().is_empty());
+        assert!(!session.send_text(b"x"));
+    }
+
+    #[test]
+    fn begin_binary_writes_only_a_header_and_only_for_servers() {
+        let mut session = open_server();
+        assert!(session.begin_binary(70_000));
+        assert_eq!(session.output(), [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+        let mut client = Session::new(Config::client());
+        client.open();
+        assert!(!client.begin_binary(1));
+        assert!(client.output().is_empty());
+    }
+
+    #[test]
+    fn clients_mask_every_frame_with_a_new_key() {
+        let mut client = Session::new(Config::client());
+        client.open();
+        client.send_text(b"same");
+        client.send_text(b"same");
+        let output = take_output(&mut client);
+        let (first, second) = output.split_at(10);
+        assert_eq!(first[..2], [0x81, 0x84]);
+        assert_ne!(first[2..6], second[2..6]);
+        for frame in [first, second] {
+            let mut payload = frame[6..].to_vec();
+            apply_mask(&mut payload, [frame[2], frame[3], frame[4], frame[5]], 0);
+            assert_eq!(payload, b"same");
+        }
+    }
+
+    #[test]
+    fn clients_accept_unmasked_server_frames() {
+        let mut client = Session::new(Config::client());
+        client.open();
+        assert_eq!(
+            receive(&mut client, &frame(0x81, b"hi", None)),
+            vec![Event::Text(Payload::Owned(b"hi".to_vec()))]
+        );
+    }
+
+    #[test]
+    fn a_failure_close_frame_quotes_the_message() {
+        let mut session = open_server();
+        let events = receive(
+            &mut session,
+            &[0x8a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        );
+        let message = "Received control frame having too long payload: 18446744073709552000";
+        assert_eq!(
+            events,
+            vec![Event::Error {
+                code: 1002,
+                message: message.to_owned()
+            }]
+        );
+        let payload = [&b"\x03\xea"[..], message.as_bytes()].concat();
+        assert_eq!(take_output(&mut session), frame(0x88, &payload, None));
+    }
+
+    #[test]
+    fn clearing_output_releases_large_buffers() {
+        let mut session = open_server();
+        session.send_binary(&vec![0; 1 << 20]);
+        session.clear_output();
+        assert!(session.output.capacity() <= KEPT_OUTPUT_CAPACITY);
+    }
+}
