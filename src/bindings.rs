@@ -8,6 +8,10 @@
 //! that are not in the chunk (they spanned chunks or fragments) are handed over
 //! one by one with `take_text`/`take_buffer`, in event order.
 
+// Under `cargo test` the napi macros register nothing, so exported free
+// functions look unused.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::collections::VecDeque;
 
 use napi::bindgen_prelude::*;
@@ -152,7 +156,11 @@ impl NativeSession {
     /// echo, a failure's close frame), so that replies leave after whatever the
     /// handlers of earlier messages sent, in the order faye writes them.
     #[napi(catch_unwind)]
-    pub fn receive(&mut self, chunk: &mut [u8], offset: u32, table: &mut [u32]) -> u32 {
+    pub fn receive(&mut self, mut chunk: BufferSlice, offset: u32, mut table: Uint32ArraySlice) -> u32 {
+        // SAFETY: JS runs on this thread only and is suspended during this
+        // call, so nothing else reads or writes the table meanwhile.
+        let table = unsafe { table.as_mut() };
+        let chunk: &mut [u8] = &mut chunk;
         if self.events.is_empty() {
             let start = (offset as usize).min(chunk.len());
             self.events_base = start;

@@ -97,6 +97,8 @@ pub struct Session {
     receiver: Receiver,
     sender: Sender,
     output: Vec<u8>,
+    /// A frame met while events were waiting, acted on at the next receive.
+    paused: Option<Incoming>,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
             receiver: Receiver::new(limits),
             sender: Sender::new(!is_server),
             output: Vec::new(),
+            paused: None,
         }
     }
 
@@ -130,16 +133,31 @@ impl Session {
 
     /// Parses one socket chunk, appending its events. Payloads that lie in
     /// the chunk are unmasked in place and refer to it by range.
-    pub fn receive(&mut self, chunk: &mut [u8], events: &mut Vec<Event>) {
+    ///
+    /// Returns `None` once the chunk is used up. It pauses instead, returning
+    /// `Some(consumed)`, when it meets a frame that makes the session write
+    /// (a ping's pong, a close echo, a failure's close frame) while events
+    /// are waiting: faye acts on each frame as it parses it, so whatever the
+    /// caller sends in answer to those events must leave first. The caller
+    /// delivers the events and calls again with `&mut chunk[consumed..]`
+    /// (possibly empty); the paused frame is acted on then, in whatever state
+    /// the caller's handlers left the session.
+    pub fn receive(&mut self, chunk: &mut [u8], events: &mut Vec<Event>) -> Option<usize> {
+        if let Some(paused) = self.paused.take() {
+            self.handle(paused, &[], events);
+        }
         let mut cursor = 0;
         // After a close frame or a failure, faye stops parsing for good.
         while self.state != ReadyState::Closed {
             let closing = self.state == ReadyState::Closing;
-            let Some(incoming) = self.receiver.next(chunk, &mut cursor, closing) else {
-                return;
-            };
+            let incoming = self.receiver.next(chunk, &mut cursor, closing)?;
+            if writes_output(&incoming) && !events.is_empty() {
+                self.paused = Some(detached(incoming, chunk));
+                return Some(cursor);
+            }
             self.handle(incoming, chunk, events);
         }
+        None
     }
 
     pub fn send_text(&mut self, data: &[u8]) -> bool {
@@ -252,6 +270,24 @@ impl Session {
     }
 }
 
+fn writes_output(incoming: &Incoming) -> bool {
+    matches!(
+        incoming,
+        Incoming::Ping(_) | Incoming::Close(_) | Incoming::Violation(_)
+    )
+}
+
+/// The frame with a chunk payload copied out (control payloads are at most
+/// 125 bytes), since the caller resumes with the rest of the chunk.
+fn detached(incoming: Incoming, chunk: &[u8]) -> Incoming {
+    let own = |payload: Payload| Payload::Owned(payload.bytes(chunk).to_vec());
+    match incoming {
+        Incoming::Ping(payload) => Incoming::Ping(own(payload)),
+        Incoming::Close(payload) => Incoming::Close(own(payload)),
+        other => other,
+    }
+}
+
 /// hybi.js's reading of a close payload: a code that is missing (1 byte),
 /// reserved or unknown becomes 1002, and so does a reason that is not UTF-8
 /// (the reason then becomes ''). An empty payload means 1000.
@@ -292,16 +328,26 @@ mod tests {
     fn receive(session: &mut Session, bytes: &[u8]) -> Vec<Event> {
         let mut chunk = bytes.to_vec();
         let mut events = Vec::new();
-        session.receive(&mut chunk, &mut events);
-        events
-            .into_iter()
-            .map(|event| match event {
-                Event::Text(p) => Event::Text(Payload::Owned(p.bytes(&chunk).to_vec())),
-                Event::Binary(p) => Event::Binary(Payload::Owned(p.bytes(&chunk).to_vec())),
-                Event::Pong(p) => Event::Pong(Payload::Owned(p.bytes(&chunk).to_vec())),
-                other => other,
-            })
-            .collect()
+        let mut start = 0;
+        loop {
+            let mut batch = Vec::new();
+            let paused = session.receive(&mut chunk[start..], &mut batch);
+            events.extend(batch.into_iter().map(|event| owned(event, &chunk[start..])));
+            match paused {
+                Some(consumed) => start += consumed,
+                None => return events,
+            }
+        }
+    }
+
+    fn owned(event: Event, chunk: &[u8]) -> Event {
+        let copy = |payload: Payload| Payload::Owned(payload.bytes(chunk).to_vec());
+        match event {
+            Event::Text(payload) => Event::Text(copy(payload)),
+            Event::Binary(payload) => Event::Binary(copy(payload)),
+            Event::Pong(payload) => Event::Pong(copy(payload)),
+            other => other,
+        }
     }
 
     fn take_output(session: &mut Session) -> Vec<u8> {

@@ -67,10 +67,17 @@ pub fn feed_in_pieces(
     let mut batch = Vec::new();
     for cut in cuts {
         let mut chunk = bytes[start..cut].to_vec();
-        session.receive(&mut chunk, &mut batch);
-        events.extend(batch.drain(..).map(|event| owned(event, &chunk)));
-        output.extend_from_slice(session.output());
-        session.clear_output();
+        let mut offset = 0;
+        loop {
+            let paused = session.receive(&mut chunk[offset..], &mut batch);
+            events.extend(batch.drain(..).map(|event| owned(event, &chunk[offset..])));
+            output.extend_from_slice(session.output());
+            session.clear_output();
+            match paused {
+                Some(consumed) => offset += consumed,
+                None => break,
+            }
+        }
         start = cut;
     }
     (events, output)
