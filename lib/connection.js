@@ -12,6 +12,7 @@ const native = require('./binding');
 const Event = require('./event');
 const { mixEventTarget } = require('./event_target');
 const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const { headerOption } = require('./request');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -67,14 +68,9 @@ class Connection extends Stream {
 
     this.readable = this.writable = true;
 
-    const headers = options.headers;
-    if (headers) {
-      for (const name in headers) {
-        const value = headers[name];
-        // websocket-driver skips undefined and calls toString() on the rest,
-        // which throws faye's TypeError for null.
-        if (value !== undefined) session.setHeader(name.toString(), value.toString());
-      }
+    if (options.headers) {
+      const [names, values] = headerOption(options.headers);
+      session.setHeaders(names, values);
     }
     if (options.extensions) validateExtensions(options.extensions);
 

@@ -6,25 +6,11 @@
 const native = require('./binding');
 const { Connection, CONNECTING } = require('./connection');
 const { splitList } = require('./split_list');
+const { isSecureRequest } = require('./request');
 
 function header(request, name) {
   const value = request.headers && request.headers[name];
   return value === undefined ? null : String(value);
-}
-
-// websocket-driver's Server.isSecureRequest.
-function isSecureRequest(request) {
-  if (request.connection && request.connection.authorized !== undefined) return true;
-  if (request.socket && request.socket.secure) return true;
-
-  const headers = request.headers;
-  if (!headers) return false;
-  return (
-    headers['https'] === 'on' ||
-    headers['x-forwarded-ssl'] === 'on' ||
-    headers['x-forwarded-scheme'] === 'https' ||
-    headers['x-forwarded-proto'] === 'https'
-  );
 }
 
 function determineUrl(request) {

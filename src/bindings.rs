@@ -90,12 +90,11 @@ impl NativeSession {
         }
     }
 
-    /// Adds a header from the `headers` option; throws on CR or LF.
+    /// The `headers` option, for the opening handshake; throws on CR or LF.
     #[napi(catch_unwind)]
-    pub fn set_header(&mut self, name: String, value: String) -> Result<()> {
-        self.user_headers
-            .set(&name, &value)
-            .map_err(|error| Error::from_reason(error.message))
+    pub fn set_headers(&mut self, names: Vec<String>, values: Vec<String>) -> Result<()> {
+        self.user_headers = header_list(&names, &values)?;
+        Ok(())
     }
 
     #[napi(getter, catch_unwind)]
@@ -296,6 +295,25 @@ fn accepted_length(accepted: bool, length: usize) -> i32 {
     } else {
         -1
     }
+}
+
+fn header_list(names: &[String], values: &[String]) -> Result<HeaderList> {
+    let mut headers = HeaderList::new();
+    for (name, value) in names.iter().zip(values) {
+        headers
+            .set(name, value)
+            .map_err(|error| Error::from_reason(error.message))?;
+    }
+    Ok(headers)
+}
+
+/// Header lines (`Name: value\r\n`) by websocket-driver's rules, for the
+/// EventSource response; throws on CR or LF.
+#[napi(catch_unwind)]
+pub fn render_headers(names: Vec<String>, values: Vec<String>) -> Result<String> {
+    let mut lines = Vec::new();
+    header_list(&names, &values)?.write_to(&mut lines);
+    Ok(String::from_utf8_lossy(&lines).into_owned())
 }
 
 /// Exported for `WebSocket.isWebSocket` (faye's rule).

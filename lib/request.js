@@ -1,0 +1,34 @@
+'use strict';
+
+// websocket-driver's Server.isSecureRequest: a TLS socket, or a header a
+// TLS-terminating proxy sets. Decides ws:/wss: and http:/https: URLs.
+function isSecureRequest(request) {
+  if (request.connection && request.connection.authorized !== undefined) return true;
+  if (request.socket && request.socket.secure) return true;
+
+  const headers = request.headers;
+  if (!headers) return false;
+  return (
+    headers['https'] === 'on' ||
+    headers['x-forwarded-ssl'] === 'on' ||
+    headers['x-forwarded-scheme'] === 'https' ||
+    headers['x-forwarded-proto'] === 'https'
+  );
+}
+
+// The `headers` option as [names, values]: websocket-driver's Headers#set
+// skips undefined values and calls toString() on the rest (so null throws
+// faye's TypeError). The native header list does the rest of its rules.
+function headerOption(headers) {
+  const names = [];
+  const values = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    names.push(name.toString());
+    values.push(value.toString());
+  }
+  return [names, values];
+}
+
+module.exports = { isSecureRequest, headerOption };
