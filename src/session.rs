@@ -607,4 +607,39 @@ mod tests {
         session.clear_output();
         assert!(session.output.capacity() <= KEPT_OUTPUT_CAPACITY);
     }
+
+    #[test]
+    fn pauses_before_a_ping_so_the_callers_reply_leaves_first() {
+        let mut session = open_server();
+        let mut chunk = [masked(0x81, b"hi"), masked(0x89, b"p")].concat();
+        let mut events = Vec::new();
+
+        let consumed = session.receive(&mut chunk, &mut events);
+        assert_eq!(consumed, Some(chunk.len()));
+        assert_eq!(events.len(), 1);
+        assert!(session.output().is_empty(), "the pong waits for the caller");
+
+        // The caller answers the message, then resumes.
+        events.clear();
+        session.send_text(b"hi");
+        assert_eq!(session.receive(&mut [], &mut events), None);
+        let expected = [frame(0x81, b"hi", None), frame(0x8a, b"p", None)].concat();
+        assert_eq!(take_output(&mut session), expected);
+    }
+
+    #[test]
+    fn a_close_paused_behind_events_sees_the_callers_close() {
+        let mut session = open_server();
+        let mut chunk = [masked(0x81, b"bye"), masked(0x88, b"\x03\xe8ack")].concat();
+        let mut events = Vec::new();
+        let consumed = session.receive(&mut chunk, &mut events).unwrap_or_default();
+
+        // The caller closes in answer to the message: no echo follows.
+        assert!(session.close(3001, b"going"));
+        events.clear();
+        assert_eq!(session.receive(&mut chunk[consumed..], &mut events), None);
+        assert_eq!(events, close_event(1000, "ack"));
+        let ours = [&b"\x0b\xb9"[..], b"going"].concat();
+        assert_eq!(take_output(&mut session), frame(0x88, &ours, None));
+    }
 }
