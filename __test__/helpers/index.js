@@ -1,0 +1,10 @@
+'use strict';
+module.exports = {
+  ...require('./impl'),
+  ...require('./server'),
+  ...require('./recorder'),
+  ...require('./raw'),
+  ...require('./scenario'),
+  ...require('./pair'),
+  F: require('./frames'),
+};
