@@ -317,9 +317,31 @@ describe('close()', () => {
     } finally { await p.close(); }
   });
 
-  // The 30 s close timeout (a peer that never answers our close frame gets
-  // close 1006 after API.CLOSE_TIMEOUT) is not tested: it takes 30 s and the
-  // implementation does not expose a way to shorten it.
+  // faye's API.CLOSE_TIMEOUT (30 s), read at each close(): both
+  // implementations let a test shorten it, each in its own internal module.
+  test('a peer that never answers our close frame gets close 1006 after the close timeout', T, async () => {
+    const settings = isOriginal
+      ? require('faye-websocket/lib/faye/websocket/api')
+      : require('../lib/connection').settings;
+    const key = isOriginal ? 'CLOSE_TIMEOUT' : 'closeTimeout';
+    const saved = settings[key];
+    settings[key] = 300;
+    const p = await openPair(impl);
+    try {
+      const started = Date.now();
+      const closed = new Promise((resolve) => p.ws.on('close', resolve));
+      p.ws.close(4000, 'bye');
+      assert.equal(p.ws.readyState, 2);
+      const event = await closed;
+      assert.deepEqual([event.code, event.reason], [1006, '']);
+      assert.ok(Date.now() - started >= 250, 'not before the timeout');
+      assert.ok(await p.client.waitFrames(1));
+      assert.equal(p.client.frames[0].opcode, 8);
+    } finally {
+      settings[key] = saved;
+      await p.close();
+    }
+  });
 });
 
 describe('send / ping return values', () => {
