@@ -185,14 +185,14 @@ impl ClientHandshake {
         if upgrade.is_empty() {
             return Err("'Upgrade' header is missing".into());
         }
-        if upgrade.to_ascii_lowercase() != "websocket" {
+        if !upgrade.eq_ignore_ascii_case("websocket") {
             return Err("'Upgrade' header value is not 'WebSocket'".into());
         }
         let connection = header("connection");
         if connection.is_empty() {
             return Err("'Connection' header is missing".into());
         }
-        if connection.to_ascii_lowercase() != "upgrade" {
+        if !connection.eq_ignore_ascii_case("upgrade") {
             return Err("'Connection' header value is not 'Upgrade'".into());
         }
         if header("sec-websocket-accept") != self.accept {
