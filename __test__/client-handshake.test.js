@@ -397,3 +397,16 @@ test('unmasked and masked server frames are both accepted, as faye does', async 
   ws.close();
   await server.close();
 });
+
+test('a URL object is accepted (faye throws a TypeError) and url keeps it', async () => {
+  const server = await startRawServer((request, socket) => socket.write(ok(request.accept)));
+  const url = new URL(server.url + '/obj?x=1');
+  const ws = new Client(url);
+  const log = record(ws);
+  await within(log.waitFor('open'), 5000, 'open');
+  assert.equal(ws.url, url);
+  assert.match(server.requests[0].head, /^GET \/obj\?x=1 HTTP\/1\.1\r\n/);
+  ws.close();
+  await server.close();
+  await log.closed;
+});
