@@ -5,14 +5,11 @@
 // event recorder. Everything listens on 127.0.0.1 and is closed by `cleanup`.
 
 const crypto = require('crypto');
-const fs = require('fs');
 const http = require('http');
 const https = require('https');
 const net = require('net');
-const os = require('os');
-const path = require('path');
-const { execFileSync } = require('child_process');
 const WS = require('ws');
+const { makeCertificate } = require('./helpers/certificate');
 const faye = require('faye-websocket');
 const impl = require('..');
 
@@ -210,28 +207,6 @@ async function startProxy({ auth, tls: tlsOptions } = {}) {
     origin: `${tlsOptions ? 'https' : 'http'}://${auth ? auth + '@' : ''}${tlsOptions ? 'localhost' : '127.0.0.1'}:${port}`,
     connects,
   });
-}
-
-// A self-signed certificate for localhost and 127.0.0.1, made now.
-function makeCertificate() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fwn-client-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' }
-    );
-    return {
-      key: fs.readFileSync(path.join(dir, 'key.pem')),
-      cert: fs.readFileSync(path.join(dir, 'cert.pem')),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 // Sockets and servers this process holds, to check that nothing leaked.

@@ -6,18 +6,17 @@
 // at test time.
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
+const { spawn } = require('node:child_process');
 const http = require('node:http');
 const https = require('node:https');
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const { Readable, Stream } = require('node:stream');
 
 const FayeWebSocket = require('faye-websocket');
 const EventSource = require('../lib/eventsource');
+const { makeCertificate } = require('./helpers/certificate');
 
 const T = { timeout: 15000 };
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -305,15 +304,7 @@ describe('writing', () => {
 
 // ---- the npm `eventsource` client ------------------------------------------
 
-function loadClient() {
-  try {
-    return require('eventsource').EventSource;
-  } catch (error) {
-    return null;
-  }
-}
-const ClientEventSource = loadClient();
-const NO_CLIENT = ClientEventSource ? false : 'the npm `eventsource` client is not installed';
+const { EventSource: ClientEventSource } = require('eventsource');
 
 // Waits for `count` events of the given types on an npm EventSource.
 function collect(source, types, count) {
@@ -332,7 +323,7 @@ function collect(source, types, count) {
   };
 }
 
-describe('with the npm eventsource client', { skip: NO_CLIENT }, () => {
+describe('with the npm eventsource client', () => {
   test('typed events with ids and multi-line data round-trip', T, async () => {
     const srv = await withSource({}, (es) => {
       es.on('open', () => {
@@ -391,23 +382,6 @@ describe('with the npm eventsource client', { skip: NO_CLIENT }, () => {
 
 // ---- https ------------------------------------------------------------------
 
-// A self-signed certificate for localhost / 127.0.0.1, made now in a temp dir.
-function makeCertificate() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-cert-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ], { stdio: 'ignore' });
-    return { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) };
-  } catch (error) {
-    return null;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 // fetch() for the npm client that trusts `ca`, over node:https.
 function fetchTrusting(ca) {
   return (url, init) => new Promise((resolve, reject) => {
@@ -424,9 +398,8 @@ function fetchTrusting(ca) {
 
 describe('over https', () => {
   const certificate = makeCertificate();
-  const skip = certificate ? false : 'openssl is not available to make a certificate';
 
-  test('raw TLS client: the same bytes as over http, an https: url', { ...T, skip }, async () => {
+  test('raw TLS client: the same bytes as over http, an https: url', T, async () => {
     let url;
     const srv = await startServer((request, response) => {
       const es = new EventSource(request, response, { retry: 1, headers: { 'X-Secure': 'yes' } });
@@ -442,7 +415,7 @@ describe('over https', () => {
       'event: tls\r\nid: 5\r\ndata: secret\ndata: lines\r\n\r\n:\r\n\r\n');
   });
 
-  test('npm eventsource client over https', { ...T, skip: skip || NO_CLIENT }, async () => {
+  test('npm eventsource client over https', T, async () => {
     const srv = await startServer((request, response) => {
       const es = new EventSource(request, response, {});
       es.on('open', () => {
