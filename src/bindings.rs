@@ -75,7 +75,11 @@ impl NativeSession {
     /// `max_length` 0 means faye's default (2^26 − 1).
     #[napi(constructor, catch_unwind)]
     pub fn new(client: bool, max_length: f64) -> Self {
-        let mut config = if client { Config::client() } else { Config::server() };
+        let mut config = if client {
+            Config::client()
+        } else {
+            Config::server()
+        };
         if max_length > 0.0 {
             config.max_length = max_length as u64;
         }
@@ -155,7 +159,12 @@ impl NativeSession {
     /// echo, a failure's close frame), so that replies leave after whatever the
     /// handlers of earlier messages sent, in the order faye writes them.
     #[napi(catch_unwind)]
-    pub fn receive(&mut self, mut chunk: BufferSlice, offset: u32, mut table: Uint32ArraySlice) -> u32 {
+    pub fn receive(
+        &mut self,
+        mut chunk: BufferSlice,
+        offset: u32,
+        mut table: Uint32ArraySlice,
+    ) -> u32 {
         // SAFETY: JS runs on this thread only and is suspended during this
         // call, so nothing else reads or writes the table meanwhile.
         let table = unsafe { table.as_mut() };
@@ -257,12 +266,16 @@ impl NativeSession {
         let capacity = table.len().saturating_sub(header) / EVENT_SLOTS as usize;
         let count = capacity.min(self.events.len());
         let base = self.events_base as u32;
-        let Some(event_slots) = table.get_mut(header..) else { return 0 };
+        let Some(event_slots) = table.get_mut(header..) else {
+            return 0;
+        };
         let slots = event_slots.chunks_exact_mut(EVENT_SLOTS as usize);
         for (event, slot) in self.events.drain(..count).zip(slots) {
             let entry = match event {
                 Event::Text(payload) => payload_entry(EVENT_TEXT, payload, base, &mut self.taken),
-                Event::Binary(payload) => payload_entry(EVENT_BINARY, payload, base, &mut self.taken),
+                Event::Binary(payload) => {
+                    payload_entry(EVENT_BINARY, payload, base, &mut self.taken)
+                }
                 Event::Pong(payload) => payload_entry(EVENT_PONG, payload, base, &mut self.taken),
                 Event::Close { code, reason } => {
                     self.taken.push_back(reason.into_bytes());
@@ -279,9 +292,19 @@ impl NativeSession {
     }
 }
 
-fn payload_entry(kind: u32, payload: Payload, base: u32, taken: &mut VecDeque<Vec<u8>>) -> [u32; 4] {
+fn payload_entry(
+    kind: u32,
+    payload: Payload,
+    base: u32,
+    taken: &mut VecDeque<Vec<u8>>,
+) -> [u32; 4] {
     match payload {
-        Payload::Chunk(range) => [kind, PAYLOAD_IN_CHUNK, base + range.start as u32, base + range.end as u32],
+        Payload::Chunk(range) => [
+            kind,
+            PAYLOAD_IN_CHUNK,
+            base + range.start as u32,
+            base + range.end as u32,
+        ],
         Payload::Owned(bytes) => {
             taken.push_back(bytes);
             [kind, PAYLOAD_TAKEN, 0, 0]

@@ -12,6 +12,9 @@ pub mod sender;
 pub mod session;
 pub mod utf8;
 
+// permessage-deflate (RFC 7692).
+pub mod deflate;
+
 // Opening handshake.
 pub mod extension_header;
 pub mod handshake;
