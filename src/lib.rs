@@ -14,6 +14,7 @@ pub mod utf8;
 
 // permessage-deflate (RFC 7692).
 pub mod deflate;
+pub mod deflate_negotiation;
 
 // Opening handshake.
 pub mod extension_header;
