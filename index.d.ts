@@ -70,10 +70,19 @@ declare namespace WebSocket {
   }
 
   interface ClientOptions extends Options {
+    /** Options for `net.connect` (ws: URLs and http: proxies); host and port come from the URL. */
     net?: Partial<NetConnectOpts>;
+    /** Options for `tls.connect` to a wss: server (also inside a proxy tunnel). */
     tls?: TlsConnectionOptions;
+    /** Shorthand for `tls.ca`. */
     ca?: TlsConnectionOptions['ca'];
     proxy?: ProxyOptions;
+    /**
+     * Milliseconds the connection, proxy tunnel and opening handshake may take
+     * before `error` ('Opening handshake has timed out') and `close` 1006.
+     * Not in faye-websocket; 0 or absent means no limit.
+     */
+    handshakeTimeout?: number;
   }
 
   interface ServerOptions extends Options {

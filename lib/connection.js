@@ -61,9 +61,10 @@ function flushOnNextTick(connection) {
 
 class Connection extends Stream {
   // faye's API(options). `session` is the native session, `url` and
-  // `version` the driver's values. Throws for bad options.
-  _initialize(options, session, url, version) {
-    validateOptions(options, WEBSOCKET_OPTIONS);
+  // `version` the driver's values. Throws for bad options (not in
+  // `validKeys`: the client accepts a few more).
+  _initialize(options, session, url, version, validKeys = WEBSOCKET_OPTIONS) {
+    validateOptions(options, validKeys);
     this._session = session;
 
     this.readable = this.writable = true;
@@ -286,7 +287,7 @@ class Connection extends Stream {
   _flush() {
     const session = this._session;
     const socket = this._stream;
-    if (!session || this.readyState === CONNECTING || this.readyState === CLOSED) return;
+    if (!session || this._outputHeld() || this.readyState === CLOSED) return;
 
     const output = session.takeOutput();
     const chunks = this._directChunks;
@@ -319,6 +320,12 @@ class Connection extends Stream {
       this._writeBlocked = true;
       socket.pause();
     }
+  }
+
+  // Frames wait in the session until the opening handshake is done (the
+  // client writes them before dispatching open, still CONNECTING).
+  _outputHeld() {
+    return this.readyState === CONNECTING;
   }
 
   _onDrain() {
@@ -385,4 +392,4 @@ class Connection extends Stream {
 
 mixEventTarget(Connection);
 
-module.exports = { Connection, settings, CONNECTING };
+module.exports = { Connection, settings, CONNECTING, OPEN };

@@ -17,6 +17,9 @@ use std::collections::VecDeque;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::client_handshake::{
+    ClientHandshake, ConnectProgress, HandshakeProgress, ProxyConnect, Target,
+};
 use crate::handshake::{self, ServerRequest};
 use crate::headers::HeaderList;
 use crate::session::{Config, Event, Payload, Session};
@@ -67,7 +70,14 @@ pub struct NativeSession {
     taken: VecDeque<Vec<u8>>,
     /// Headers from the `headers` option, used by the opening handshake.
     user_headers: HeaderList,
+    /// The same headers as given, for the client's request, where they come
+    /// after the driver's own.
+    user_header_pairs: Vec<(String, String)>,
     handshake_error: Option<String>,
+    /// The client's opening handshake, from `start_client` until it ends.
+    client: Option<ClientHandshake>,
+    /// Client: where frames start in the chunk that completed the handshake.
+    body_offset: u32,
 }
 
 #[napi]
@@ -90,7 +100,10 @@ impl NativeSession {
             resume_at: None,
             taken: VecDeque::new(),
             user_headers: HeaderList::new(),
+            user_header_pairs: Vec::new(),
             handshake_error: None,
+            client: None,
+            body_offset: 0,
         }
     }
 
@@ -98,6 +111,7 @@ impl NativeSession {
     #[napi(catch_unwind)]
     pub fn set_headers(&mut self, names: Vec<String>, values: Vec<String>) -> Result<()> {
         self.user_headers = header_list(&names, &values)?;
+        self.user_header_pairs = names.into_iter().zip(values).collect();
         Ok(())
     }
 
@@ -150,6 +164,93 @@ impl NativeSession {
     #[napi(getter, catch_unwind)]
     pub fn handshake_error(&self) -> Option<String> {
         self.handshake_error.clone()
+    }
+
+    /// Client: the opening handshake request, with a fresh key. `path` and
+    /// `host` come from the WHATWG URL, `username`/`password` (still
+    /// percent-encoded) from its userinfo; `protocol_header` is
+    /// `protocols.join(', ')` when the list was not empty and `protocols`
+    /// the names the server may choose from. Throws on CR or LF.
+    #[napi(catch_unwind)]
+    pub fn start_client(
+        &mut self,
+        path: String,
+        host: String,
+        username: String,
+        password: String,
+        protocol_header: Option<String>,
+        protocols: Vec<String>,
+    ) -> Result<Buffer> {
+        let target = Target {
+            path: &path,
+            host: &host,
+            username: &username,
+            password: &password,
+        };
+        let (client, request) = ClientHandshake::new(
+            &target,
+            protocol_header.as_deref(),
+            protocols,
+            &self.user_header_pairs,
+        )
+        .map_err(|error| Error::from_reason(error.message))?;
+        self.client = Some(client);
+        Ok(request.into())
+    }
+
+    /// Client: reads bytes of the server's response. Returns
+    /// `HANDSHAKE_PENDING`, `HANDSHAKE_OPEN` (the session is open; frames
+    /// start at `body_offset` in this chunk) or `HANDSHAKE_FAILED` (see
+    /// `handshake_error`; what was queued is discarded).
+    #[napi(catch_unwind)]
+    pub fn receive_handshake(&mut self, chunk: &[u8]) -> u32 {
+        let Some(client) = self.client.as_mut() else {
+            return HANDSHAKE_FAILED;
+        };
+        match client.receive(chunk) {
+            HandshakeProgress::Pending => HANDSHAKE_PENDING,
+            HandshakeProgress::Open { body_offset } => {
+                self.body_offset = body_offset as u32;
+                self.session.open();
+                HANDSHAKE_OPEN
+            }
+            HandshakeProgress::Failed(message) => {
+                self.session.close(1002, b"");
+                self.handshake_error = Some(message);
+                HANDSHAKE_FAILED
+            }
+        }
+    }
+
+    /// Client: the response's status code, once its head was read.
+    #[napi(getter, catch_unwind)]
+    pub fn status_code(&self) -> Option<u32> {
+        self.client.as_ref()?.status_code().map(u32::from)
+    }
+
+    /// Client: the response's headers as `[name, value, name, value, ...]`,
+    /// names lower-cased and repeated headers joined with `", "`.
+    #[napi(getter, catch_unwind)]
+    pub fn response_headers(&self) -> Vec<String> {
+        let Some(client) = self.client.as_ref() else {
+            return Vec::new();
+        };
+        client
+            .headers()
+            .into_iter()
+            .flat_map(|(name, value)| [name, value])
+            .collect()
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn body_offset(&self) -> u32 {
+        self.body_offset
+    }
+
+    /// Client: the subprotocol the server chose, if any.
+    #[napi(getter, catch_unwind)]
+    pub fn selected_protocol(&self) -> Option<String> {
+        self.client.as_ref()?.protocol().map(str::to_string)
     }
 
     /// Parses `chunk` from `offset` (unmasking it in place) and writes the
@@ -290,6 +391,75 @@ impl NativeSession {
         }
         count as u32
     }
+}
+
+#[napi]
+pub const HANDSHAKE_PENDING: u32 = 0;
+#[napi]
+pub const HANDSHAKE_OPEN: u32 = 1;
+#[napi]
+pub const HANDSHAKE_FAILED: u32 = 2;
+
+/// A client's tunnel through an HTTP proxy: reads the answer to CONNECT.
+#[napi]
+pub struct NativeProxyConnect {
+    connect: ProxyConnect,
+    body_offset: u32,
+}
+
+#[napi]
+impl NativeProxyConnect {
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Self {
+        NativeProxyConnect {
+            connect: ProxyConnect::new(),
+            body_offset: 0,
+        }
+    }
+
+    /// Returns `HANDSHAKE_PENDING`, `HANDSHAKE_OPEN` (a 200: the tunnel is
+    /// up; the next protocol's bytes start at `body_offset`) or
+    /// `HANDSHAKE_FAILED` (any other answer).
+    #[napi(catch_unwind)]
+    pub fn receive(&mut self, chunk: &[u8]) -> u32 {
+        match self.connect.receive(chunk) {
+            ConnectProgress::Pending => HANDSHAKE_PENDING,
+            ConnectProgress::Established { body_offset } => {
+                self.body_offset = body_offset as u32;
+                HANDSHAKE_OPEN
+            }
+            ConnectProgress::Refused => HANDSHAKE_FAILED,
+        }
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn body_offset(&self) -> u32 {
+        self.body_offset
+    }
+
+    #[napi(getter, catch_unwind)]
+    pub fn status_code(&self) -> Option<u32> {
+        self.connect.status_code().map(u32::from)
+    }
+}
+
+/// The CONNECT request for a proxy: `authority` is `hostname:port` of the
+/// WebSocket URL, `origin_host` its `host`; the credentials come from the
+/// proxy URL; `names`/`values` are the `proxy.headers` option. Throws on CR
+/// or LF.
+#[napi(catch_unwind)]
+pub fn proxy_connect_request(
+    authority: String,
+    origin_host: String,
+    username: String,
+    password: String,
+    names: Vec<String>,
+    values: Vec<String>,
+) -> Result<Buffer> {
+    let headers: Vec<(String, String)> = names.into_iter().zip(values).collect();
+    ProxyConnect::request(&authority, &origin_host, &username, &password, &headers)
+        .map(Buffer::from)
+        .map_err(|error| Error::from_reason(error.message))
 }
 
 fn payload_entry(

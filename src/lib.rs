@@ -21,4 +21,8 @@ pub mod extension_header;
 pub mod handshake;
 pub mod headers;
 
+// Client: the response head, the request and its checks, proxy tunnels.
+pub mod client_handshake;
+pub mod http_response;
+
 mod bindings;

@@ -1,0 +1,16 @@
+import WebSocket = require('../..');
+import * as http from 'http';
+const server = http.createServer();
+server.on('upgrade', (req, socket, body) => {
+  if (!WebSocket.isWebSocket(req)) return;
+  const ws = new WebSocket(req, socket, body, ['chat'], { ping: 10, headers: { 'X-A': '1' } });
+  ws.on('message', (e) => ws.send(e.data));
+  ws.onclose = (e) => console.log(e.code, e.reason);
+  ws.addEventListener('error', (e) => console.log(e.message));
+  const ok: boolean = ws.ping('x', () => {});
+  ws.close(1000, 'bye');
+  const n: number = ws.bufferedAmount;
+});
+const c = new WebSocket.Client('ws://localhost/', [], { proxy: { origin: 'http://p' }, tls: { ca: 'x' } });
+c.on('open', () => console.log(c.statusCode, c.headers));
+WebSocket.EventSource.isEventSource({} as http.IncomingMessage);

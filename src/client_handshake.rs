@@ -1,0 +1,577 @@
+//! The client side of the opening handshake, and the CONNECT request that
+//! opens a tunnel through an HTTP proxy, as websocket-driver 0.8.0 writes and
+//! checks them (lib/websocket/driver/client.js and proxy.js).
+//!
+//! URLs are parsed by the caller (WHATWG `new URL` in JS); this module gets
+//! their parts as websocket-driver reads them.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+
+use crate::extension_header;
+use crate::handshake::accept_key;
+use crate::headers::{HeaderError, HeaderList};
+use crate::http_response::{Progress, ResponseParser};
+
+/// Every handshake failure message starts with this (client.js `_failHandshake`).
+pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
+
+/// The parts of a `ws:`/`wss:` URL the request is made from.
+#[derive(Debug, Clone, Default)]
+pub struct Target<'a> {
+    /// `pathname + search`, as `new URL` gives them.
+    pub path: &'a str,
+    /// `host`: the host name, with the port only if it is not the default.
+    pub host: &'a str,
+    /// The userinfo, still percent-encoded.
+    pub username: &'a str,
+    pub password: &'a str,
+}
+
+/// `Proxy.urlAuthorization` under driver 0.8.0: `Basic` credentials only when
+/// the URL has both a user name and a password, kept percent-encoded as the
+/// WHATWG parser leaves them.
+pub fn basic_authorization(username: &str, password: &str) -> Option<String> {
+    if username.is_empty() || password.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Basic {}",
+        BASE64.encode(format!("{username}:{password}"))
+    ))
+}
+
+/// A `Sec-WebSocket-Key`: 16 random bytes from the OS, in base64.
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; 16];
+    // Without an OS random source there is no safe key to send; the key only
+    // has to be unpredictable enough to defeat caching proxies, and failing
+    // here would mean no client at all, so fall back to a hashed time/address
+    // mix, which getrandom failing on a supported platform never reaches.
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::hash::{BuildHasher, Hasher};
+        let state = std::collections::hash_map::RandomState::new();
+        for half in bytes.chunks_mut(8) {
+            let mut hasher = state.build_hasher();
+            hasher.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_nanos())
+                    .unwrap_or_default(),
+            );
+            half.copy_from_slice(&hasher.finish().to_ne_bytes()[..half.len()]);
+        }
+    }
+    BASE64.encode(bytes)
+}
+
+/// How the response to the opening handshake went so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandshakeProgress {
+    /// More of the response is needed.
+    Pending,
+    /// The server accepted; frames start this many bytes into the chunk.
+    Open { body_offset: usize },
+    /// faye's full error message, `Error during WebSocket handshake: ...`.
+    Failed(String),
+}
+
+/// One client handshake: the request, then the response's checks.
+#[derive(Debug, Clone)]
+pub struct ClientHandshake {
+    accept: String,
+    protocols: Vec<String>,
+    parser: ResponseParser,
+    protocol: Option<String>,
+}
+
+impl ClientHandshake {
+    /// Builds the request (`GET` line and headers, in client.js's order) with
+    /// a fresh key. `protocol_header` is `protocols.join(', ')` as JS made it,
+    /// present when the protocol list was not empty; `protocols` are the
+    /// names a server may pick. User headers come after the driver's own, so
+    /// they cannot replace them (the header list keeps the first value).
+    pub fn new(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        Self::with_key(
+            target,
+            protocol_header,
+            protocols,
+            user_headers,
+            &generate_key(),
+        )
+    }
+
+    pub fn with_key(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+        key: &str,
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        let mut headers = HeaderList::new();
+        headers.set("Host", target.host)?;
+        headers.set("Upgrade", "websocket")?;
+        headers.set("Connection", "Upgrade")?;
+        headers.set("Sec-WebSocket-Key", key)?;
+        headers.set("Sec-WebSocket-Version", "13")?;
+        if let Some(value) = protocol_header {
+            headers.set("Sec-WebSocket-Protocol", value)?;
+        }
+        if let Some(value) = basic_authorization(target.username, target.password) {
+            headers.set("Authorization", &value)?;
+        }
+        for (name, value) in user_headers {
+            headers.set(name, value)?;
+        }
+        // No extension is offered: none is implemented yet.
+
+        let mut request = format!("GET {} HTTP/1.1\r\n", target.path).into_bytes();
+        headers.write_to(&mut request);
+        request.extend_from_slice(b"\r\n");
+        let handshake = ClientHandshake {
+            accept: accept_key(key),
+            protocols,
+            parser: ResponseParser::new(),
+            protocol: None,
+        };
+        Ok((handshake, request))
+    }
+
+    /// Reads the next bytes of the server's response.
+    pub fn receive(&mut self, chunk: &[u8]) -> HandshakeProgress {
+        match self.parser.feed(chunk) {
+            Progress::Incomplete => HandshakeProgress::Pending,
+            Progress::Failed => {
+                let error = self.parser.error().unwrap_or_default();
+                HandshakeProgress::Failed(format!("{FAILURE_PREFIX}{error}"))
+            }
+            Progress::Complete(body_offset) => match self.validate() {
+                Ok(()) => HandshakeProgress::Open { body_offset },
+                Err(message) => HandshakeProgress::Failed(format!("{FAILURE_PREFIX}{message}")),
+            },
+        }
+    }
+
+    /// The response's status code, once its head is complete.
+    pub fn status_code(&self) -> Option<u16> {
+        self.parser.status_code()
+    }
+
+    /// The response's headers (see `ResponseParser::headers`).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        self.parser.headers()
+    }
+
+    /// The subprotocol the server chose, after a successful handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// `_validateHandshake`'s checks, in its order.
+    fn validate(&mut self) -> Result<(), String> {
+        let status = self.parser.status_code().unwrap_or_default();
+        if status != 101 {
+            return Err(format!("Unexpected response code: {status}"));
+        }
+        let header = |name: &str| self.parser.header(name).unwrap_or_default();
+        // The values are ASCII (the parser drops high bits), so ASCII
+        // lower-casing is JS `toLowerCase` here.
+        let upgrade = header("upgrade");
+        if upgrade.is_empty() {
+            return Err("'Upgrade' header is missing".into());
+        }
+        if !upgrade.eq_ignore_ascii_case("websocket") {
+            return Err("'Upgrade' header value is not 'WebSocket'".into());
+        }
+        let connection = header("connection");
+        if connection.is_empty() {
+            return Err("'Connection' header is missing".into());
+        }
+        if !connection.eq_ignore_ascii_case("upgrade") {
+            return Err("'Connection' header value is not 'Upgrade'".into());
+        }
+        if header("sec-websocket-accept") != self.accept {
+            return Err("Sec-WebSocket-Accept mismatch".into());
+        }
+        let protocol = header("sec-websocket-protocol");
+        if !protocol.is_empty() {
+            if !self.protocols.contains(&protocol) {
+                return Err("Sec-WebSocket-Protocol mismatch".into());
+            }
+            self.protocol = Some(protocol);
+        }
+        // No extension was offered, so any extension in the answer is one
+        // the client does not know (websocket-extensions `activate`).
+        let extensions = header("sec-websocket-extensions");
+        let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
+        if let Some(offer) = offers.first() {
+            return Err(format!(
+                "Server sent an extension response for unknown extension \"{}\"",
+                offer.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the proxy answered so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectProgress {
+    Pending,
+    /// 200: the tunnel is open; anything after the head starts here.
+    Established {
+        body_offset: usize,
+    },
+    /// Any other status, or an unreadable answer.
+    Refused,
+}
+
+/// The tunnel request to a proxy, and its answer.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyConnect {
+    parser: ResponseParser,
+}
+
+impl ProxyConnect {
+    /// proxy.js `start()`: `CONNECT hostname:port`, then `Host` (the origin's
+    /// host), the keep-alive headers, `Proxy-Authorization` from the proxy
+    /// URL's userinfo and the `proxy.headers` option (which cannot replace
+    /// any of these; a custom `Host` is ignored).
+    pub fn request(
+        authority: &str,
+        origin_host: &str,
+        proxy_username: &str,
+        proxy_password: &str,
+        user_headers: &[(String, String)],
+    ) -> Result<Vec<u8>, HeaderError> {
+        let mut headers = HeaderList::new();
+        headers.set("Host", origin_host)?;
+        headers.set("Connection", "keep-alive")?;
+        headers.set("Proxy-Connection", "keep-alive")?;
+        if let Some(value) = basic_authorization(proxy_username, proxy_password) {
+            headers.set("Proxy-Authorization", &value)?;
+        }
+        for (name, value) in user_headers {
+            headers.set(name, value)?;
+        }
+        let mut request = format!("CONNECT {authority} HTTP/1.1\r\n").into_bytes();
+        headers.write_to(&mut request);
+        request.extend_from_slice(b"\r\n");
+        Ok(request)
+    }
+
+    pub fn new() -> ProxyConnect {
+        ProxyConnect::default()
+    }
+
+    pub fn receive(&mut self, chunk: &[u8]) -> ConnectProgress {
+        match self.parser.feed(chunk) {
+            Progress::Incomplete => ConnectProgress::Pending,
+            Progress::Failed => ConnectProgress::Refused,
+            Progress::Complete(body_offset) => {
+                if self.parser.status_code() == Some(200) {
+                    ConnectProgress::Established { body_offset }
+                } else {
+                    ConnectProgress::Refused
+                }
+            }
+        }
+    }
+
+    /// The proxy's status code, once its head is complete.
+    pub fn status_code(&self) -> Option<u16> {
+        self.parser.status_code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    fn target() -> Target<'static> {
+        Target {
+            path: "/chat?x=1",
+            host: "example.com:8080",
+            username: "",
+            password: "",
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| item.to_string()).collect()
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    fn request(target: &Target, protocols: &[&str], user: &[(&str, &str)]) -> String {
+        let header = (!protocols.is_empty()).then(|| protocols.join(", "));
+        let (_, bytes) = ClientHandshake::with_key(
+            target,
+            header.as_deref(),
+            strings(protocols),
+            &pairs(user),
+            KEY,
+        )
+        .unwrap();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn handshake(protocols: &[&str]) -> ClientHandshake {
+        let header = (!protocols.is_empty()).then(|| protocols.join(", "));
+        ClientHandshake::with_key(&target(), header.as_deref(), strings(protocols), &[], KEY)
+            .unwrap()
+            .0
+    }
+
+    fn ok_response(extra: &str) -> String {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {ACCEPT}\r\n{extra}\r\n"
+        )
+    }
+
+    #[test]
+    fn writes_the_request_in_fayes_order() {
+        assert_eq!(
+            request(&target(), &[], &[]),
+            "GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn protocols_authorization_then_user_headers_that_cannot_override() {
+        let target = Target {
+            username: "us%20er",
+            password: "p%40ss",
+            ..target()
+        };
+        let text = request(
+            &target,
+            &["a", "b"],
+            &[
+                ("Host", "evil"),
+                ("X-Extra", "1"),
+                ("sec-websocket-key", "k"),
+                ("Authorization", "x"),
+            ],
+        );
+        let auth = BASE64.encode("us%20er:p%40ss");
+        assert_eq!(
+            text,
+            format!(
+                "GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\
+                 Sec-WebSocket-Protocol: a, b\r\nAuthorization: Basic {auth}\r\nX-Extra: 1\r\n\r\n"
+            )
+        );
+    }
+
+    #[test]
+    fn authorization_needs_both_user_and_password() {
+        assert_eq!(basic_authorization("user", ""), None);
+        assert_eq!(basic_authorization("", "pass"), None);
+        assert_eq!(
+            basic_authorization("pu", "pp").as_deref(),
+            Some("Basic cHU6cHA=")
+        );
+    }
+
+    #[test]
+    fn an_empty_protocol_list_item_still_writes_the_header() {
+        assert!(request(&target(), &[""], &[]).contains("Sec-WebSocket-Protocol: \r\n"));
+    }
+
+    #[test]
+    fn user_headers_with_line_breaks_are_refused() {
+        let result = ClientHandshake::new(&target(), None, vec![], &pairs(&[("X", "a\r\nB: c")]));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn keys_are_fresh_16_byte_values() {
+        let a = generate_key();
+        let b = generate_key();
+        assert_ne!(a, b);
+        assert_eq!(BASE64.decode(&a).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn accepts_a_valid_response_and_reports_where_frames_start() {
+        let mut hs = handshake(&[]);
+        let mut bytes = ok_response("X-A: 1\r\nx-a: 2\r\n").into_bytes();
+        let head = bytes.len();
+        bytes.extend_from_slice(b"\x81\x02hi");
+        assert_eq!(
+            hs.receive(&bytes),
+            HandshakeProgress::Open { body_offset: head }
+        );
+        assert_eq!(hs.status_code(), Some(101));
+        assert_eq!(hs.protocol(), None);
+        assert!(hs
+            .headers()
+            .contains(&("x-a".to_string(), "1, 2".to_string())));
+    }
+
+    #[test]
+    fn byte_at_a_time_response() {
+        let mut hs = handshake(&["echo"]);
+        let bytes = ok_response("Sec-WebSocket-Protocol: echo\r\n").into_bytes();
+        for (at, byte) in bytes.iter().enumerate() {
+            let progress = hs.receive(std::slice::from_ref(byte));
+            if at + 1 < bytes.len() {
+                assert_eq!(progress, HandshakeProgress::Pending, "at {at}");
+            } else {
+                assert_eq!(progress, HandshakeProgress::Open { body_offset: 1 });
+            }
+        }
+        assert_eq!(hs.protocol(), Some("echo"));
+    }
+
+    #[test]
+    fn case_of_upgrade_and_connection_values_does_not_matter() {
+        let mut hs = handshake(&[]);
+        let text = format!(
+            "HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nCONNECTION: UPGRADE\r\nsec-websocket-accept: {ACCEPT}\r\n\r\n"
+        );
+        assert!(matches!(
+            hs.receive(text.as_bytes()),
+            HandshakeProgress::Open { .. }
+        ));
+    }
+
+    fn failure(protocols: &[&str], response: &str) -> (String, Option<u16>) {
+        let mut hs = handshake(protocols);
+        match hs.receive(response.as_bytes()) {
+            HandshakeProgress::Failed(message) => (message, hs.status_code()),
+            other => panic!("{response:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_failure_row_in_fayes_order() {
+        let accept = format!("Sec-WebSocket-Accept: {ACCEPT}\r\n");
+        let rows: Vec<(&[&str], String, &str, Option<u16>)> = vec![
+            (&[], "HTTP/1.1 1O1 x\r\n\r\n".into(), "Parse Error", None),
+            (&[], "HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n\r\n".into(), "Unexpected response code: 200", Some(200)),
+            (&[], "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n".into(), "Unexpected response code: 302", Some(302)),
+            (&[], format!("HTTP/1.1 101 OK\r\nConnection: Upgrade\r\n{accept}\r\n"), "'Upgrade' header is missing", Some(101)),
+            (&[], format!("HTTP/1.1 101 OK\r\nUpgrade:\r\nConnection: Upgrade\r\n{accept}\r\n"), "'Upgrade' header is missing", Some(101)),
+            (&[], "HTTP/1.1 101 OK\r\nUpgrade: h2c\r\n\r\n".into(), "'Upgrade' header value is not 'WebSocket'", Some(101)),
+            (&[], format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n{accept}\r\n"), "'Connection' header is missing", Some(101)),
+            (&[], "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\r\n".into(), "'Connection' header value is not 'Upgrade'", Some(101)),
+            (&[], "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".into(), "Sec-WebSocket-Accept mismatch", Some(101)),
+            (&[], "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n".into(), "Sec-WebSocket-Accept mismatch", Some(101)),
+            (&["a"], ok_response("Sec-WebSocket-Protocol: b\r\n"), "Sec-WebSocket-Protocol mismatch", Some(101)),
+            (&[], ok_response("Sec-WebSocket-Protocol: b\r\n"), "Sec-WebSocket-Protocol mismatch", Some(101)),
+            (&["a", "b"], ok_response("Sec-WebSocket-Protocol: a, b\r\n"), "Sec-WebSocket-Protocol mismatch", Some(101)),
+            (&[], ok_response("Sec-WebSocket-Extensions: permessage-deflate\r\n"), "Server sent an extension response for unknown extension \"permessage-deflate\"", Some(101)),
+            (&[], ok_response("Sec-WebSocket-Extensions: a;;\r\n"), "Invalid Sec-WebSocket-Extensions header: a;;", Some(101)),
+        ];
+        for (protocols, response, message, status) in rows {
+            let (got, got_status) = failure(protocols, &response);
+            assert_eq!(got, format!("{FAILURE_PREFIX}{message}"), "{response:?}");
+            assert_eq!(got_status, status, "{response:?}");
+        }
+    }
+
+    #[test]
+    fn a_huge_head_fails_with_the_cap_message() {
+        let mut hs = handshake(&[]);
+        assert_eq!(
+            hs.receive(b"HTTP/1.1 101 OK\r\n"),
+            HandshakeProgress::Pending
+        );
+        let line = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        let mut result = HandshakeProgress::Pending;
+        for _ in 0..200 {
+            result = hs.receive(line.as_bytes());
+            if result != HandshakeProgress::Pending {
+                break;
+            }
+        }
+        assert_eq!(
+            result,
+            HandshakeProgress::Failed(format!("{FAILURE_PREFIX}max header size exceeded"))
+        );
+        assert_eq!(hs.status_code(), None);
+        assert!(hs.headers().is_empty());
+    }
+
+    #[test]
+    fn writes_the_connect_request() {
+        let request = ProxyConnect::request(
+            "localhost:40691",
+            "localhost:40691",
+            "pu",
+            "pp",
+            &pairs(&[
+                ("Host", "ignored"),
+                ("User-Agent", "ua"),
+                ("user-agent", "dup"),
+                ("Connection", "close"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(request).unwrap(),
+            "CONNECT localhost:40691 HTTP/1.1\r\nHost: localhost:40691\r\nConnection: keep-alive\r\n\
+             Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic cHU6cHA=\r\nUser-Agent: ua\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn connect_request_without_credentials() {
+        let request = ProxyConnect::request("[::1]:443", "[::1]", "", "", &[]).unwrap();
+        assert_eq!(
+            String::from_utf8(request).unwrap(),
+            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]\r\nConnection: keep-alive\r\n\
+             Proxy-Connection: keep-alive\r\n\r\n"
+        );
+        assert!(ProxyConnect::request("h:1", "h", "", "", &pairs(&[("X", "a\nb")])).is_err());
+    }
+
+    #[test]
+    fn reads_the_proxy_answer() {
+        let mut proxy = ProxyConnect::new();
+        assert_eq!(
+            proxy.receive(b"HTTP/1.1 200 Connection est"),
+            ConnectProgress::Pending
+        );
+        assert_eq!(
+            proxy.receive(b"ablished\r\n\r\nHTTP/1.1 101"),
+            ConnectProgress::Established { body_offset: 12 }
+        );
+        assert_eq!(proxy.status_code(), Some(200));
+
+        let mut proxy = ProxyConnect::new();
+        assert_eq!(
+            proxy.receive(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
+            ),
+            ConnectProgress::Refused
+        );
+        assert_eq!(proxy.status_code(), Some(407));
+
+        let mut proxy = ProxyConnect::new();
+        assert_eq!(
+            proxy.receive(b"SSH-2.0-OpenSSH\r\n"),
+            ConnectProgress::Refused
+        );
+        assert_eq!(proxy.status_code(), None);
+    }
+}
