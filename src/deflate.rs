@@ -174,6 +174,27 @@ fn compress_sync(stream: &mut Deflate, input: &[u8], out: &mut Vec<u8>) -> Resul
     }
 }
 
+impl std::fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compressor")
+            .field("settings", &self.settings)
+            .field("window_bits", &self.window_bits)
+            .field("context_takeover", &self.context_takeover)
+            .field("holds_stream", &self.stream.is_some())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inflater")
+            .field("window_bits", &self.window_bits)
+            .field("context_takeover", &self.context_takeover)
+            .field("holds_stream", &self.stream.is_some())
+            .finish()
+    }
+}
+
 /// Why inflating a message stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InflateError {
