@@ -12,5 +12,6 @@ WebSocket.validateOptions = function (options, validKeys) {
 WebSocket.WebSocket = WebSocket;
 WebSocket.Client = require('./lib/client');
 WebSocket.EventSource = require('./lib/eventsource');
+WebSocket.deflate = require('./lib/deflate').deflate;
 
 module.exports = WebSocket;
