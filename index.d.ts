@@ -53,6 +53,25 @@ declare namespace WebSocket {
     createServerSession?(offers: object[], options?: object): unknown;
   }
 
+  /** permessage-deflate 0.1.7's `configure` options. */
+  interface DeflateOptions {
+    level?: number;
+    memLevel?: number;
+    strategy?: number;
+    noContextTakeover?: boolean;
+    maxWindowBits?: number;
+    requestNoContextTakeover?: boolean;
+    requestMaxWindowBits?: number;
+    /** Accepted for compatibility and ignored: the codec is native. */
+    zlib?: unknown;
+  }
+
+  /** The native permessage-deflate plugin, `require('faye-websocket-native').deflate`. */
+  interface DeflateExtension extends Extension {
+    name: 'permessage-deflate';
+    configure(options: DeflateOptions): DeflateExtension;
+  }
+
   interface Options {
     /** Extra response headers (server) or request headers (client). CR and LF are rejected. */
     headers?: Record<string, string | number | boolean | undefined>;
@@ -199,6 +218,8 @@ declare const WebSocket: {
   WebSocket: typeof WebSocket;
   Client: WebSocket.ClientConstructor;
   EventSource: WebSocket.EventSourceConstructor;
+  /** Native permessage-deflate, configured like the npm package. */
+  deflate: WebSocket.DeflateExtension;
 };
 
 export = WebSocket;

@@ -12,5 +12,12 @@ WebSocket.validateOptions = function (options, validKeys) {
 WebSocket.WebSocket = WebSocket;
 WebSocket.Client = require('./lib/client');
 WebSocket.EventSource = require('./lib/eventsource');
+// Not enumerable, so Object.keys stays faye-websocket's list.
+Object.defineProperty(WebSocket, 'deflate', {
+  value: require('./lib/deflate').deflate,
+  enumerable: false,
+  writable: true,
+  configurable: true,
+});
 
 module.exports = WebSocket;

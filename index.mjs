@@ -4,5 +4,5 @@
 import WebSocket from './index.js';
 
 export default WebSocket;
-export const { isWebSocket, validateOptions, Client, EventSource } = WebSocket;
+export const { isWebSocket, validateOptions, Client, EventSource, deflate } = WebSocket;
 export { WebSocket };

@@ -14,6 +14,7 @@ const tls = require('tls');
 const native = require('./binding');
 const { Connection, CONNECTING } = require('./connection');
 const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
 const { splitList } = require('./split_list');
 
@@ -111,6 +112,7 @@ class Client extends Connection {
     if (options.extensions) validateExtensions(options.extensions);
 
     const session = new native.NativeSession(true, Number(options.maxLength) || 0);
+    configureDeflate(session, options.extensions);
     if (options.headers) {
       const [names, values] = headerOption(options.headers);
       session.setHeaders(names, values);

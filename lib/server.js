@@ -7,6 +7,7 @@ const native = require('./binding');
 const { Connection, CONNECTING } = require('./connection');
 const { splitList } = require('./split_list');
 const { isSecureRequest } = require('./request');
+const { configureDeflate } = require('./deflate');
 
 function header(request, name) {
   const value = request.headers && request.headers[name];
@@ -42,6 +43,7 @@ class WebSocket extends Connection {
 
     const session = new native.NativeSession(false, Number(options.maxLength) || 0);
     this._initialize(options, session, determineUrl(request), 'hybi-13');
+    configureDeflate(session, options.extensions);
 
     process.nextTick(() => this._start(request, body));
   }

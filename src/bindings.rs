@@ -20,6 +20,8 @@ use napi_derive::napi;
 use crate::client_handshake::{
     ClientHandshake, ConnectProgress, HandshakeProgress, ProxyConnect, Target,
 };
+use crate::deflate::CompressorSettings;
+use crate::deflate_negotiation::DeflateOptions;
 use crate::handshake::{self, ServerRequest};
 use crate::headers::HeaderList;
 use crate::session::{Config, Event, Payload, Session};
@@ -78,6 +80,8 @@ pub struct NativeSession {
     client: Option<ClientHandshake>,
     /// Client: where frames start in the chunk that completed the handshake.
     body_offset: u32,
+    /// permessage-deflate is registered with these options.
+    deflate: Option<DeflateOptions>,
 }
 
 #[napi]
@@ -104,7 +108,51 @@ impl NativeSession {
             handshake_error: None,
             client: None,
             body_offset: 0,
+            deflate: None,
         }
+    }
+
+    /// Registers permessage-deflate (its `configure` options) for the
+    /// handshake. Undefined options are null; `level`, `memLevel` and
+    /// `strategy` are checked here, with Node zlib's messages.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind)]
+    pub fn set_deflate(
+        &mut self,
+        level: Option<f64>,
+        mem_level: Option<f64>,
+        strategy: Option<f64>,
+        no_context_takeover: bool,
+        max_window_bits: Option<f64>,
+        request_no_context_takeover: bool,
+        request_max_window_bits: Option<f64>,
+    ) -> Result<()> {
+        let defaults = CompressorSettings::default();
+        let integer = |value: Option<f64>, default: i32| match value {
+            None => default,
+            Some(number) if number.fract() == 0.0 && number.abs() < 1e9 => number as i32,
+            Some(_) => i32::MIN,
+        };
+        let settings = CompressorSettings {
+            level: integer(level, defaults.level),
+            mem_level: integer(mem_level, defaults.mem_level),
+            strategy: integer(strategy, defaults.strategy),
+        };
+        settings.validate().map_err(Error::from_reason)?;
+        self.deflate = Some(DeflateOptions {
+            settings,
+            no_context_takeover,
+            max_window_bits,
+            request_no_context_takeover,
+            request_max_window_bits,
+        });
+        Ok(())
+    }
+
+    /// Whether permessage-deflate was negotiated in the handshake.
+    #[napi(getter, catch_unwind)]
+    pub fn deflate_enabled(&self) -> bool {
+        self.session.deflate_enabled()
     }
 
     /// The `headers` option, for the opening handshake; throws on CR or LF.
@@ -144,8 +192,12 @@ impl NativeSession {
             extensions: extensions.as_deref(),
         };
         let headers = std::mem::replace(&mut self.user_headers, HeaderList::new());
-        match handshake::server_response(&request, protocol.as_deref(), headers) {
-            Ok(mut response) => {
+        match handshake::server_response_with_deflate(&request, protocol.as_deref(), headers, self.deflate.as_ref()) {
+            Ok((mut response, negotiated)) => {
+                if let (Some(negotiated), Some(options)) = (negotiated, &self.deflate) {
+                    // The settings were checked by `set_deflate`.
+                    let _ = self.session.enable_deflate(&negotiated, options.settings);
+                }
                 self.session.open();
                 response.extend_from_slice(self.session.output());
                 self.session.clear_output();
@@ -187,11 +239,12 @@ impl NativeSession {
             username: &username,
             password: &password,
         };
-        let (client, request) = ClientHandshake::new(
+        let (client, request) = ClientHandshake::new_with_deflate(
             &target,
             protocol_header.as_deref(),
             protocols,
             &self.user_header_pairs,
+            self.deflate.clone(),
         )
         .map_err(|error| Error::from_reason(error.message))?;
         self.client = Some(client);
@@ -211,6 +264,9 @@ impl NativeSession {
             HandshakeProgress::Pending => HANDSHAKE_PENDING,
             HandshakeProgress::Open { body_offset } => {
                 self.body_offset = body_offset as u32;
+                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &self.deflate) {
+                    let _ = self.session.enable_deflate(negotiated, options.settings);
+                }
                 self.session.open();
                 HANDSHAKE_OPEN
             }

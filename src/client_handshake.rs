@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
+use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
 use crate::extension_header;
 use crate::handshake::accept_key;
 use crate::headers::{HeaderError, HeaderList};
@@ -83,6 +84,10 @@ pub struct ClientHandshake {
     protocols: Vec<String>,
     parser: ResponseParser,
     protocol: Option<String>,
+    /// permessage-deflate was offered with these options.
+    deflate: Option<DeflateOptions>,
+    /// What the server's answer activated.
+    negotiated: Option<Negotiated>,
 }
 
 impl ClientHandshake {
@@ -113,6 +118,30 @@ impl ClientHandshake {
         user_headers: &[(String, String)],
         key: &str,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        Self::with_key_and_deflate(target, protocol_header, protocols, user_headers, key, None)
+    }
+
+    /// [`ClientHandshake::new`] offering permessage-deflate with these
+    /// `configure` options. Fails with permessage-deflate's message for
+    /// invalid window bits (`Invalid value for maxWindowBits`).
+    pub fn new_with_deflate(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+        deflate: Option<DeflateOptions>,
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        Self::with_key_and_deflate(target, protocol_header, protocols, user_headers, &generate_key(), deflate)
+    }
+
+    pub fn with_key_and_deflate(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+        key: &str,
+        deflate: Option<DeflateOptions>,
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
         let mut headers = HeaderList::new();
         headers.set("Host", target.host)?;
         headers.set("Upgrade", "websocket")?;
@@ -128,7 +157,12 @@ impl ClientHandshake {
         for (name, value) in user_headers {
             headers.set(name, value)?;
         }
-        // No extension is offered: none is implemented yet.
+        // client.js start(): the extensions' offer comes after the user's
+        // headers.
+        if let Some(options) = &deflate {
+            let offer = deflate_negotiation::client_offer_header(options).map_err(|message| HeaderError { message })?;
+            headers.set("Sec-WebSocket-Extensions", &offer)?;
+        }
 
         let mut request = format!("GET {} HTTP/1.1\r\n", target.path).into_bytes();
         headers.write_to(&mut request);
@@ -138,6 +172,8 @@ impl ClientHandshake {
             protocols,
             parser: ResponseParser::new(),
             protocol: None,
+            deflate,
+            negotiated: None,
         };
         Ok((handshake, request))
     }
@@ -165,6 +201,11 @@ impl ClientHandshake {
     /// The response's headers (see `ResponseParser::headers`).
     pub fn headers(&self) -> Vec<(String, String)> {
         self.parser.headers()
+    }
+
+    /// The permessage-deflate parameters the server's answer activated.
+    pub fn negotiated_deflate(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
     }
 
     /// The subprotocol the server chose, after a successful handshake.
@@ -205,15 +246,30 @@ impl ClientHandshake {
             }
             self.protocol = Some(protocol);
         }
-        // No extension was offered, so any extension in the answer is one
-        // the client does not know (websocket-extensions `activate`).
+        // websocket-extensions `activate`, with permessage-deflate the only
+        // extension that can have been offered.
         let extensions = header("sec-websocket-extensions");
         let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
-        if let Some(offer) = offers.first() {
-            return Err(format!(
-                "Server sent an extension response for unknown extension \"{}\"",
-                offer.name
-            ));
+        for offer in &offers {
+            let options = match &self.deflate {
+                Some(options) if offer.name == deflate_negotiation::NAME => options,
+                _ => {
+                    return Err(format!(
+                        "Server sent an extension response for unknown extension \"{}\"",
+                        offer.name
+                    ))
+                }
+            };
+            if self.negotiated.is_some() {
+                let name = deflate_negotiation::NAME;
+                return Err(format!(
+                    "Server sent two extension responses that use the RSV1 bit: \"{name}\" and \"{name}\""
+                ));
+            }
+            match deflate_negotiation::client_activate(options, &offer.params) {
+                Some(negotiated) => self.negotiated = Some(negotiated),
+                None => return Err(deflate_negotiation::unacceptable_message(&offer.params)),
+            }
         }
         Ok(())
     }

@@ -123,6 +123,8 @@ pub fn read_extended_length(bytes: &[u8], form: LengthForm) -> Option<u64> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct FrameHeader {
     pub fin: bool,
+    /// Set on the first frame of a compressed message (permessage-deflate).
+    pub rsv1: bool,
     /// `None` for opcodes hybi-13 does not define (only reachable while
     /// closing, when faye ignores the failure and skips the frame).
     pub opcode: Option<OpCode>,
@@ -134,8 +136,14 @@ pub struct FrameHeader {
 
 /// Appends a header with FIN set (we never fragment, like faye).
 pub fn encode_header(out: &mut Vec<u8>, opcode: OpCode, payload_len: usize, mask: Option<[u8; 4]>) {
+    encode_header_rsv1(out, opcode, false, payload_len, mask);
+}
+
+/// [`encode_header`], with RSV1 set for a compressed message.
+pub fn encode_header_rsv1(out: &mut Vec<u8>, opcode: OpCode, rsv1: bool, payload_len: usize, mask: Option<[u8; 4]>) {
     let mask_bit = if mask.is_some() { MASK_BIT } else { 0 };
-    out.push(FIN_BIT | opcode as u8);
+    let rsv1_bit = if rsv1 { RSV1_BIT } else { 0 };
+    out.push(FIN_BIT | rsv1_bit | opcode as u8);
     match payload_len {
         // The casts cannot truncate: each arm bounds the value.
         0..=125 => out.push(mask_bit | payload_len as u8),

@@ -8,7 +8,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
-use crate::extension_header;
+use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
+use crate::extension_header::{self, ParamValue};
 use crate::headers::{HeaderError, HeaderList};
 
 /// RFC 6455's magic string, appended to the client's key.
@@ -104,8 +105,20 @@ impl From<HeaderError> for HandshakeError {
 pub fn server_response(
     request: &ServerRequest,
     protocol: Option<&str>,
-    mut user_headers: HeaderList,
+    user_headers: HeaderList,
 ) -> Result<Vec<u8>, HandshakeError> {
+    server_response_with_deflate(request, protocol, user_headers, None).map(|(response, _)| response)
+}
+
+/// [`server_response`] with permessage-deflate registered (its `configure`
+/// options): the response then carries its answer to the client's offers,
+/// and the negotiated parameters come back with it.
+pub fn server_response_with_deflate(
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    mut user_headers: HeaderList,
+    deflate: Option<&DeflateOptions>,
+) -> Result<(Vec<u8>, Option<Negotiated>), HandshakeError> {
     if !is_websocket(request.method, request.connection, request.upgrade) {
         return Err(HandshakeError::new("Not a WebSocket request"));
     }
@@ -129,15 +142,31 @@ pub fn server_response(
     if let Some(protocol) = protocol.filter(|protocol| !protocol.is_empty()) {
         headers.set("Sec-WebSocket-Protocol", protocol)?;
     }
-    // Parsed even though no extension is negotiated yet, because a malformed
-    // header fails the handshake in faye.
-    extension_header::parse(request.extensions.unwrap_or_default())
+    // A malformed header fails the handshake in faye, with or without
+    // extensions registered.
+    let offers = extension_header::parse(request.extensions.unwrap_or_default())
         .map_err(|error| HandshakeError::new(error.message))?;
+    // websocket-extensions' generateResponse for a lone permessage-deflate.
+    let mut negotiated = None;
+    if let Some(options) = deflate {
+        let mine: Vec<&[(String, ParamValue)]> = offers
+            .iter()
+            .filter(|offer| offer.name == deflate_negotiation::NAME)
+            .map(|offer| offer.params.as_slice())
+            .collect();
+        if !mine.is_empty() {
+            if let Some((params, settings)) = deflate_negotiation::server_response(options, &mine) {
+                let value = extension_header::serialize(deflate_negotiation::NAME, &params);
+                headers.set("Sec-WebSocket-Extensions", &value)?;
+                negotiated = Some(settings);
+            }
+        }
+    }
 
     let mut response = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
     user_headers.write_to(&mut response);
     response.extend_from_slice(b"\r\n");
-    Ok(response)
+    Ok((response, negotiated))
 }
 
 /// faye's response to a failed handshake. There is no CRLF after the body.

@@ -12,6 +12,10 @@ pub mod sender;
 pub mod session;
 pub mod utf8;
 
+// permessage-deflate (RFC 7692).
+pub mod deflate;
+pub mod deflate_negotiation;
+
 // Opening handshake.
 pub mod extension_header;
 pub mod handshake;

@@ -13,6 +13,7 @@ use crate::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
     MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
 };
+use crate::deflate::{InflateError, Inflater};
 use crate::mask::apply_mask;
 use crate::session::Payload;
 use crate::utf8::{self, Utf8Validator};
@@ -26,6 +27,7 @@ pub const UNACCEPTABLE: u16 = 1003;
 pub const ENCODING_ERROR: u16 = 1007;
 pub const POLICY_VIOLATION: u16 = 1008;
 pub const TOO_LARGE: u16 = 1009;
+pub const EXTENSION_ERROR: u16 = 1010;
 
 /// The rules a receiver enforces.
 #[derive(Clone, Copy, Debug)]
@@ -168,6 +170,8 @@ struct Message {
     fragments: usize,
     /// While closing faye drops messages, so their bytes are not kept.
     dropped: bool,
+    /// RSV1 was set on the first frame: the bytes are inflated as they come.
+    compressed: bool,
     data: Vec<u8>,
     utf8: Utf8Validator,
 }
@@ -180,6 +184,7 @@ impl Message {
             length: 0,
             fragments: 0,
             dropped: false,
+            compressed: false,
             data: Vec::new(),
             utf8: Utf8Validator::new(),
         }
@@ -194,15 +199,18 @@ impl Message {
         }
     }
 
-    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool) {
+    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool) {
         self.open = true;
         self.kind = kind;
         self.length = frame_len;
         self.fragments = 1;
         self.dropped = closing;
+        self.compressed = compressed;
         self.data.clear();
         self.utf8 = Utf8Validator::new();
-        self.reserve_for(frame_len);
+        if !compressed {
+            self.reserve_for(frame_len);
+        }
     }
 
     fn extend(&mut self, frame_len: u64, closing: bool) {
@@ -212,7 +220,9 @@ impl Message {
             self.dropped = true;
             self.data = Vec::new();
         }
-        self.reserve_for(frame_len);
+        if !self.compressed {
+            self.reserve_for(frame_len);
+        }
     }
 
     fn reserve_for(&mut self, frame_len: u64) {
@@ -230,11 +240,49 @@ impl Message {
         }
     }
 
+    /// Inflates a piece of a compressed message into the message.
+    fn push_compressed(&mut self, piece: &[u8], inflater: &mut Inflater, max_length: u64) -> Result<(), Violation> {
+        let start = self.data.len();
+        let result = inflater.push(piece, &mut self.data, limit(max_length));
+        self.validate_from(start);
+        result.map_err(inflate_violation)
+    }
+
+    /// Ends a compressed message: the tail, then the inflated size check.
+    fn finish_compressed(&mut self, inflater: &mut Inflater, max_length: u64) -> Result<(), Violation> {
+        let start = self.data.len();
+        let result = inflater.finish(&mut self.data, limit(max_length));
+        self.validate_from(start);
+        result.map_err(inflate_violation)
+    }
+
+    fn validate_from(&mut self, start: usize) {
+        if self.kind == MessageKind::Text {
+            self.utf8.feed(self.data.get(start..).unwrap_or_default());
+        }
+    }
+
     /// Ends the message: its kind, bytes and UTF-8 verdict, unless dropped.
     fn complete(&mut self) -> Option<(MessageKind, Vec<u8>, bool)> {
         let mut finished = std::mem::replace(self, Message::new());
         let valid_utf8 = finished.utf8.finish();
         (!finished.dropped).then_some((finished.kind, finished.data, valid_utf8))
+    }
+}
+
+fn limit(max_length: u64) -> usize {
+    usize::try_from(max_length).unwrap_or(usize::MAX)
+}
+
+/// hybi.js `_emitMessage`'s failures for what the extension did: faye's
+/// post-inflate length check, or the extension's error (1010).
+fn inflate_violation(error: InflateError) -> Violation {
+    match error {
+        InflateError::TooLarge => Violation::new(TOO_LARGE, "WebSocket frame length too large"),
+        InflateError::Corrupt(message) => Violation::new(
+            EXTENSION_ERROR,
+            format!("{}: {message}", crate::deflate_negotiation::NAME),
+        ),
     }
 }
 
@@ -256,6 +304,8 @@ pub struct Receiver {
     frame: CurrentFrame,
     control: ControlBuffer,
     message: Message,
+    /// permessage-deflate is active: RSV1 may start a data message.
+    inflater: Option<Inflater>,
 }
 
 impl Receiver {
@@ -277,7 +327,18 @@ impl Receiver {
                 len: 0,
             },
             message: Message::new(),
+            inflater: None,
         }
+    }
+
+    /// Turns on permessage-deflate for the messages that follow.
+    pub fn enable_inflate(&mut self, inflater: Inflater) {
+        self.inflater = Some(inflater);
+    }
+
+    /// Whether a compression stream is held (for memory accounting).
+    pub fn holds_inflate_stream(&self) -> bool {
+        self.inflater.as_ref().is_some_and(Inflater::holds_stream)
     }
 
     /// Consumes `chunk` from `cursor` until a unit completes (returned) or
@@ -415,6 +476,7 @@ impl Receiver {
         let header_len = key_at + if masked { 4 } else { 0 };
         HeaderStep::Ready(FrameHeader {
             fin: first.fin,
+            rsv1: first.rsv1,
             opcode,
             mask,
             payload_len,
@@ -424,7 +486,14 @@ impl Receiver {
 
     /// `_parseOpcode`: RSV bits, opcode, fragmented control, unfinished message.
     fn check_first_byte(&self, first: &FirstByte, opcode: Option<OpCode>) -> Option<Violation> {
-        if first.any_rsv() {
+        // validFrameRsv: an active extension claims RSV1, on the first
+        // frame of a data message only.
+        let claimed = self.inflater.is_some()
+            && first.rsv1
+            && !first.rsv2
+            && !first.rsv3
+            && matches!(opcode, Some(OpCode::Text | OpCode::Binary));
+        if first.any_rsv() && !claimed {
             return Some(Violation::new(
                 PROTOCOL_ERROR,
                 format!(
@@ -536,12 +605,12 @@ impl Receiver {
                     return self.fail(Self::too_many_fragments(), closing);
                 }
                 match in_chunk {
-                    Some(len) if header.fin && !closing => {
+                    Some(len) if header.fin && !closing && !header.rsv1 => {
                         let range = self.unmask_in_place(chunk, cursor, len, header.mask);
                         return self.whole_message(message, range, chunk);
                     }
                     _ => {
-                        self.message.start(message, header.payload_len, closing);
+                        self.message.start(message, header.payload_len, closing, header.rsv1);
                         Plan::Assemble
                     }
                 }
@@ -630,10 +699,14 @@ impl Receiver {
         let take = usize::try_from(self.frame.remaining)
             .map_or(available, |remaining| remaining.min(available));
         let end = cursor.saturating_add(take);
-        if let Some(piece) = chunk.get_mut(*cursor..end) {
-            self.store(piece);
-        }
+        let stored = match chunk.get_mut(*cursor..end) {
+            Some(piece) => self.store(piece),
+            None => Ok(()),
+        };
         *cursor = end;
+        if let Err(violation) = stored {
+            return self.fail(violation, closing);
+        }
         self.frame.remaining -= take as u64;
         if self.frame.remaining > 0 {
             return None;
@@ -643,23 +716,29 @@ impl Receiver {
     }
 
     /// Unmasks and keeps a piece of payload, if the plan keeps it at all.
-    fn store(&mut self, piece: &mut [u8]) {
+    /// Compressed pieces are inflated at once, so the inflated size is
+    /// checked as it grows; that can fail.
+    fn store(&mut self, piece: &mut [u8]) -> Result<(), Violation> {
         let keeps = match self.frame.plan {
             Plan::Control(_) => true,
             Plan::Assemble => !self.message.dropped,
             Plan::Skip | Plan::SkipThenFail(_) => false,
         };
         if !keeps {
-            return;
+            return Ok(());
         }
         if let Some(key) = self.frame.mask {
             apply_mask(piece, key, self.frame.unmasked);
             self.frame.unmasked = self.frame.unmasked.wrapping_add(piece.len());
         }
-        match self.frame.plan {
-            Plan::Control(_) => self.control.push(piece),
+        match (&self.frame.plan, self.inflater.as_mut()) {
+            (Plan::Control(_), _) => self.control.push(piece),
+            (_, Some(inflater)) if self.message.compressed => {
+                return self.message.push_compressed(piece, inflater, self.limits.max_length);
+            }
             _ => self.message.push(piece),
         }
+        Ok(())
     }
 
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {
@@ -676,6 +755,14 @@ impl Receiver {
     /// `_emitMessage`: the UTF-8 verdict is given only now, at the end of
     /// the message, as faye checks the whole message.
     fn finish_message(&mut self, closing: bool) -> Option<Incoming> {
+        if self.message.compressed && !self.message.dropped {
+            if let Some(inflater) = self.inflater.as_mut() {
+                if let Err(violation) = self.message.finish_compressed(inflater, self.limits.max_length) {
+                    self.message = Message::new();
+                    return self.fail(violation, closing);
+                }
+            }
+        }
         let (kind, data, valid_utf8) = self.message.complete()?;
         if closing {
             return None;

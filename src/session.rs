@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use crate::deflate::{Compressor, CompressorSettings, Inflater};
+use crate::deflate_negotiation::Negotiated;
 use crate::frame::{encode_header, OpCode};
 use crate::receiver::{Incoming, Limits, Receiver, Violation};
 use crate::sender::Sender;
@@ -99,6 +101,11 @@ pub struct Session {
     output: Vec<u8>,
     /// A frame met while events were waiting, acted on at the next receive.
     paused: Option<Incoming>,
+    /// permessage-deflate is active: every message goes out compressed.
+    compressor: Option<Compressor>,
+    /// Compressed bytes of the message being sent (kept between messages
+    /// only up to `KEPT_OUTPUT_CAPACITY`).
+    scratch: Vec<u8>,
 }
 
 impl Session {
@@ -116,7 +123,29 @@ impl Session {
             sender: Sender::new(!is_server),
             output: Vec::new(),
             paused: None,
+            compressor: None,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Turns permessage-deflate on with the negotiated parameters: incoming
+    /// messages with RSV1 are inflated, every outgoing message is
+    /// compressed. Fails only for compressor settings zlib refuses.
+    pub fn enable_deflate(&mut self, negotiated: &Negotiated, settings: CompressorSettings) -> Result<(), String> {
+        let compressor = Compressor::new(settings, negotiated.own_zlib_bits(), negotiated.own_context_takeover)?;
+        self.compressor = Some(compressor);
+        self.receiver
+            .enable_inflate(Inflater::new(negotiated.peer_zlib_bits(), negotiated.peer_context_takeover));
+        Ok(())
+    }
+
+    pub fn deflate_enabled(&self) -> bool {
+        self.compressor.is_some()
+    }
+
+    /// Whether an inflate stream (and its window) is held right now.
+    pub fn holds_inflate_stream(&self) -> bool {
+        self.receiver.holds_inflate_stream()
     }
 
     pub fn ready_state(&self) -> ReadyState {
@@ -172,7 +201,7 @@ impl Session {
     /// the `len` payload bytes right after `output()`, saving a copy of large
     /// payloads. Clients must mask, so they cannot use this.
     pub fn begin_binary(&mut self, len: usize) -> bool {
-        if !self.can_send() || self.role == Role::Client {
+        if !self.can_send() || self.role == Role::Client || self.compressor.is_some() {
             return false;
         }
         encode_header(&mut self.output, OpCode::Binary, len, None);
@@ -224,7 +253,19 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.message(&mut self.output, opcode, data);
+        let Some(compressor) = self.compressor.as_mut() else {
+            self.sender.message(&mut self.output, opcode, data);
+            return true;
+        };
+        self.scratch.clear();
+        match compressor.compress(data, &mut self.scratch) {
+            Ok(()) => self.sender.compressed_message(&mut self.output, opcode, &self.scratch),
+            // Only an allocation failure inside zlib gets here; send the
+            // message uncompressed rather than lose it.
+            Err(_) => self.sender.message(&mut self.output, opcode, data),
+        }
+        self.scratch.clear();
+        self.scratch.shrink_to(KEPT_OUTPUT_CAPACITY);
         true
     }
 
