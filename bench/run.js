@@ -336,7 +336,9 @@ async function measure(w, impl, mach) {
     let c0;
     let t1;
     let c1;
-    const args = [...w.args, '--port', port, '--warmup', WARMUP, '--duration', DURATION];
+    // The raw net echo gets the same load as plain TCP byte messages.
+    const base = impl === 'tcp' ? ['raw', ...w.args.slice(1).filter((a) => !/^--(text|binary|json)$/.test(a))] : w.args;
+    const args = [...base, '--port', port, '--warmup', WARMUP, '--duration', DURATION];
     if (w.sse) args.push('--src-ips', srcIps(1000, mach.ephemeral_ports));
     if (w.id === 'handshake') args.push('--src-ips', 64);
     const r = await runLoadgen(args, WARMUP + DURATION + 90, (m) => {

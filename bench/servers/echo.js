@@ -78,7 +78,8 @@ if (impl === 'tcp') {
   process.exit(2);
 }
 
-server.listen(port, '127.0.0.1', () => {
+// A deep accept queue: thousands of clients connect at once.
+server.listen(port, '127.0.0.1', 4096, () => {
   info.ready = true;
   info.port = server.address().port;
   info.node = process.version;

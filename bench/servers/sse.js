@@ -86,7 +86,8 @@ const server = http.createServer((request, response) => {
   }
 });
 
-server.listen(port, '127.0.0.1', () => {
+// A deep accept queue: thousands of clients connect at once.
+server.listen(port, '127.0.0.1', 4096, () => {
   process.stdout.write(
     JSON.stringify({ ready: true, impl, version, burst, port: server.address().port, node: process.version }) + '\n',
   );

@@ -107,6 +107,9 @@ struct Stats {
     errors: AtomicU64,
     mismatches: AtomicU64,
     first_error: Mutex<Option<String>>,
+    /// Messages received per connection (echo): shows stalled connections.
+    per_conn: Mutex<Vec<Arc<AtomicU64>>>,
+    window_spread: Mutex<(u64, u64)>,
 }
 
 impl Stats {
@@ -256,6 +259,7 @@ async fn echo_conn(id: u64, cfg: Arc<EchoCfg>, stats: Arc<Stats>, mut stop: watc
     let sem = Arc::new(Semaphore::new(cfg.inflight));
     let sent = Arc::new(AtomicU64::new(0));
     let recv = Arc::new(AtomicU64::new(0));
+    stats.per_conn.lock().unwrap().push(recv.clone());
     let stopping = Arc::new(AtomicBool::new(false));
 
     let writer = {
@@ -446,6 +450,7 @@ async fn echo_conn_tungstenite(
     let (mut sink, mut source) = ws.split();
     let sem = Arc::new(Semaphore::new(cfg.inflight));
     let recv = Arc::new(AtomicU64::new(0));
+    stats.per_conn.lock().unwrap().push(recv.clone());
     let stopping = Arc::new(AtomicBool::new(false));
     let writer = {
         let (cfg, sem, recv, stopping) = (cfg.clone(), sem.clone(), recv.clone(), stopping.clone());
@@ -542,6 +547,8 @@ async fn window(o: &Opts, stats: &Stats, expect_conns: u64, stop: &watch::Sender
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_secs_f64(o.num("warmup", 1.0))).await;
+    let snap = || stats.per_conn.lock().unwrap().iter().map(|c| c.load(Relaxed)).collect::<Vec<u64>>();
+    let per0 = snap();
     let (c0, t1, cpu0) = (stats.received.load(Relaxed), Instant::now(), self_cpu());
     mark("start");
     let messages = o.int("messages", 0);
@@ -557,6 +564,11 @@ async fn window(o: &Opts, stats: &Stats, expect_conns: u64, stop: &watch::Sender
     }
     let (c1, el, cpu1) = (stats.received.load(Relaxed), t1.elapsed().as_secs_f64(), self_cpu());
     mark("end");
+    let per1 = snap();
+    if !per0.is_empty() && per0.len() == per1.len() {
+        let d: Vec<u64> = per0.iter().zip(&per1).map(|(a, b)| b - a).collect();
+        *stats.window_spread.lock().unwrap() = (*d.iter().min().unwrap(), *d.iter().max().unwrap());
+    }
     let _ = stop.send(true);
     (c1 - c0, el, cpu1 - cpu0)
 }
@@ -619,15 +631,20 @@ async fn run_echo(o: &Opts, mode: &str) -> String {
             } else {
                 echo_conn(id, cfg, stats2.clone(), stop).await
             };
-            r
+            // Counted at once, so that the start of the window does not wait for it.
+            if let Err(e) = r {
+                stats2.error(e);
+            }
+            io::Result::Ok(())
         }));
     }
     let (count, el, cpu) = window(o, &stats, conns, &stop_tx).await;
     let unfinished = join_all(tasks, &stats, Duration::from_secs(15)).await;
+    let spread = *stats.window_spread.lock().unwrap();
     format!(
         "{{\"mode\":\"{mode}\",\"engine\":{},\"conns\":{conns},\"inflight\":{},\"size\":{size},\"kind\":\"{}\",\"deflate\":{},\
          \"connected\":{},\"messages\":{count},\"seconds\":{el:.4},\"msgs_per_s\":{:.1},\"mb_per_s\":{:.2},\
-         \"errors\":{},\"mismatches\":{},\"unfinished\":{unfinished},\"client_cpu_s\":{cpu:.3},\"first_error\":{}}}",
+         \"conn_msgs_min\":{},\"conn_msgs_max\":{},\"errors\":{},\"mismatches\":{},\"unfinished\":{unfinished},\"client_cpu_s\":{cpu:.3},\"first_error\":{}}}",
         json_str(if framing { &engine } else { "tcp" }),
         cfg.inflight,
         match kind {
@@ -639,6 +656,8 @@ async fn run_echo(o: &Opts, mode: &str) -> String {
         stats.connected.load(Relaxed),
         count as f64 / el,
         count as f64 * size as f64 / el / 1e6,
+        spread.0,
+        spread.1,
         stats.errors.load(Relaxed),
         stats.mismatches.load(Relaxed),
         json_str(&stats.first_error()),
@@ -819,7 +838,16 @@ async fn run_idle(o: &Opts) -> String {
 
 /// Each event is `id: <n>` and `data: {"id":<n>,"pad":"xxx…"}`; ids rise by
 /// one per event on every connection.
-async fn sse_conn(addr: SocketAddr, host: String, src: Option<IpAddr>, pad: Arc<String>, stats: Arc<Stats>, mut stop: watch::Receiver<bool>) -> io::Result<()> {
+async fn sse_conn(
+    addr: SocketAddr,
+    host: String,
+    src: Option<IpAddr>,
+    pad: Arc<String>,
+    stats: Arc<Stats>,
+    mut stop: watch::Receiver<bool>,
+    open_limit: Arc<Semaphore>,
+) -> io::Result<()> {
+    let permit = open_limit.acquire_owned().await.unwrap();
     let mut s = tcp_connect(addr, src).await?;
     s.write_all(format!("GET /events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n").as_bytes()).await?;
     let (head, mut buf) = read_http_head(&mut s).await?;
@@ -827,6 +855,7 @@ async fn sse_conn(addr: SocketAddr, host: String, src: Option<IpAddr>, pad: Arc<
         return err(format!("not an event stream: {}", head.lines().next().unwrap_or("")));
     }
     stats.connected.fetch_add(1, Relaxed);
+    drop(permit);
     let suffix = format!(",\"pad\":\"{pad}\"}}");
     let (mut id, mut data_ok, mut last): (Option<u64>, Option<bool>, Option<u64>) = (None, None, None);
     loop {
@@ -889,10 +918,16 @@ async fn run_sse(o: &Opts) -> String {
     let pad = Arc::new("x".repeat(o.int("pad", 48) as usize));
     let stats = Arc::new(Stats::default());
     let (stop_tx, stop_rx) = watch::channel(false);
+    let open_limit = Arc::new(Semaphore::new(o.int("open-conc", 128) as usize));
     let mut tasks = Vec::new();
     for n in 0..conns {
-        let (pad, stats, stop) = (pad.clone(), stats.clone(), stop_rx.clone());
-        tasks.push(tokio::spawn(sse_conn(addr, format!("127.0.0.1:{port}"), src_ip(n, ips), pad, stats, stop)));
+        let (pad, stats, stop, open_limit) = (pad.clone(), stats.clone(), stop_rx.clone(), open_limit.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = sse_conn(addr, format!("127.0.0.1:{port}"), src_ip(n, ips), pad, stats.clone(), stop, open_limit).await {
+                stats.error(e);
+            }
+            io::Result::Ok(())
+        }));
     }
     let (count, el, cpu) = window(o, &stats, conns, &stop_tx).await;
     let unfinished = join_all(tasks, &stats, Duration::from_secs(10)).await;
