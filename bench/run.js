@@ -26,6 +26,7 @@
 //   --chart FILE         SVG chart (default bench/ratio-to-ws.svg)
 //   --no-write           print the table only
 //   --no-pin             do not use taskset
+//   --from FILE          re-render BENCHMARKS.md and the chart from a saved results JSON
 
 const { spawn, spawnSync, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -60,6 +61,7 @@ const NAMES = {
 const WORKLOADS = [
   {
     id: 'echo32',
+    short: 'echo 32 B text',
     title: 'echo 32 B text (50 conns × 16 in flight)',
     servers: ['native', 'ws', 'faye'],
     args: ['echo', '--conns', 50, '--inflight', 16, '--size', 32, '--text'],
@@ -69,6 +71,7 @@ const WORKLOADS = [
   },
   {
     id: 'echo1k',
+    short: 'echo 1 KiB text',
     title: 'echo 1 KiB text (50 × 16)',
     servers: ['native', 'ws', 'faye'],
     args: ['echo', '--conns', 50, '--inflight', 16, '--size', 1024, '--text'],
@@ -78,6 +81,7 @@ const WORKLOADS = [
   },
   {
     id: 'echo16k',
+    short: 'echo 16 KiB binary',
     title: 'echo 16 KiB binary (10 × 4; raw = net byte echo)',
     servers: ['native', 'ws', 'faye', 'tcp'],
     args: ['echo', '--conns', 10, '--inflight', 4, '--size', 16384, '--binary'],
@@ -87,6 +91,7 @@ const WORKLOADS = [
   },
   {
     id: 'echo1m',
+    short: 'echo 1 MiB binary',
     title: 'echo 1 MiB binary (4 × 2)',
     servers: ['native', 'ws', 'faye'],
     args: ['echo', '--conns', 4, '--inflight', 2, '--size', 1048576, '--binary'],
@@ -96,6 +101,7 @@ const WORKLOADS = [
   },
   {
     id: 'deflate16k',
+    short: 'echo 16 KiB text, deflate',
     title: 'echo 16 KiB JSON-like text, permessage-deflate (10 × 4)',
     servers: ['native', 'ws', 'faye'],
     pending: { native: 'pending: permessage-deflate arrives with the deflate issue' },
@@ -107,6 +113,7 @@ const WORKLOADS = [
   },
   {
     id: 'handshake',
+    short: 'handshakes/s',
     title: 'handshakes/s (32 concurrent: connect, one echo, close)',
     servers: ['native', 'ws', 'faye'],
     args: ['connect', '--conc', 32],
@@ -117,6 +124,7 @@ const WORKLOADS = [
   },
   {
     id: 'idle',
+    short: 'memory per idle conn',
     title: 'server memory per idle connection',
     servers: ['native', 'ws', 'faye', 'tcp'],
     idle: true,
@@ -127,6 +135,7 @@ const WORKLOADS = [
   },
   {
     id: 'sse',
+    short: 'EventSource fan-out',
     title: 'EventSource fan-out (1 000 clients, events delivered)',
     servers: ['native', 'faye'],
     sse: true,
@@ -534,7 +543,7 @@ function svgChart(rows, opts) {
     const m = (s) => (r.cells[s] && !r.cells[s].pending ? r.cells[s].median : NaN);
     const base = r.w.servers.includes('ws') ? 'ws' : 'faye';
     const rel = (s) => (r.w.lower ? m(base) / m(s) : m(s) / m(base));
-    const group = { label: r.w.title, base, items: [] };
+    const group = { label: r.w.short || r.w.title, base, items: [] };
     for (const s of ['native', 'faye', 'tcp']) {
       if (s === base || !r.w.servers.includes(s)) continue;
       if (r.w.idle && s === 'tcp') {
@@ -549,7 +558,7 @@ function svgChart(rows, opts) {
   const all = bars.flatMap((g) => g.items.map((i) => i.v)).filter(Number.isFinite);
   const maxV = Math.max(1.5, ...all) * 1.1;
   const W = 860;
-  const left = 330;
+  const left = 200;
   const plotW = W - left - 70;
   const barH = 16;
   let y = 60;
@@ -559,7 +568,7 @@ function svgChart(rows, opts) {
   for (const g of bars) {
     const gh = g.items.length * (barH + 4) + 14;
     parts.push(`<text x="${left - 8}" y="${y + gh / 2}" text-anchor="end" font-size="12">${esc(g.label)}</text>`);
-    if (g.base !== 'ws') parts.push(`<text x="${left - 8}" y="${y + gh / 2 + 14}" text-anchor="end" font-size="10" fill="#555">(÷ faye-websocket: ws has no EventSource)</text>`);
+    if (g.base !== 'ws') parts.push(`<text x="${left - 8}" y="${y + gh / 2 + 14}" text-anchor="end" font-size="10" fill="#555">(÷ faye: ws has none)</text>`);
     let by = y + 4;
     for (const it of g.items) {
       if (it.pending || !Number.isFinite(it.v)) {
@@ -581,7 +590,7 @@ function svgChart(rows, opts) {
   const legend = Object.entries(colors)
     .map(([s, c], i) => `<rect x="${left + i * 190}" y="30" width="12" height="12" fill="${c}"/><text x="${left + i * 190 + 16}" y="40" font-size="12">${esc(NAMES[s])}</text>`)
     .join('');
-  const title = `Throughput relative to ws (1× = ws; memory: ws ÷ server, longer is better)${opts.quick ? ' — quick validation run' : ''}`;
+  const title = `Ratio to ws (1× = ws; memory: ws ÷ server; longer is better)${opts.quick ? ' — quick validation run' : ''}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="18" font-size="14" font-weight="bold">${esc(title)}</text>
@@ -609,7 +618,25 @@ function writeMarkdown(table) {
 
 // ------------------------------------------------------------------ main
 
+function report(results, mach, opts) {
+  const rows = summarize(results);
+  const table = markdown(rows, mach, opts);
+  console.log(table);
+  if (!flag('--no-write')) {
+    writeMarkdown(table);
+    fs.writeFileSync(CHART, svgChart(rows, opts));
+    console.error(`wrote ${path.relative(root, OUT)} and ${path.relative(root, CHART)}`);
+  }
+  return rows;
+}
+
 async function main() {
+  if (opt('--from', null)) {
+    // Re-render the report from a saved results file, measuring nothing.
+    const saved = JSON.parse(fs.readFileSync(opt('--from'), 'utf8'));
+    report(saved.results, saved.machine, saved.opts);
+    return;
+  }
   if (process.platform !== 'linux') throw new Error('the runner reads /proc: Linux only');
   if (!flag('--no-build')) {
     console.error('building the load generator: cargo build --release -p loadgen');
@@ -667,19 +694,13 @@ async function main() {
   mach.loadavg_end = os.loadavg().map((v) => v.toFixed(2)).join(' ');
   mach.total_seconds = Math.round((Date.now() - started) / 1000);
 
-  const rows = summarize(results);
   const custom = ['--rounds', '--duration', '--warmup', '--only', '--servers', '--idle-conns'].some(flag) ? argv.join(' ') : null;
   const opts = { quick, custom, rounds: ROUNDS, duration: DURATION, idleConns: IDLE_CONNS, versions };
-  const table = markdown(rows, mach, opts);
-  console.log(table);
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, `${quick ? 'quick' : 'full'}-latest.json`), JSON.stringify({ machine: mach, opts, results }, null, 1));
-  if (!flag('--no-write')) {
-    writeMarkdown(table);
-    fs.writeFileSync(CHART, svgChart(rows, opts));
-    console.error(`wrote ${path.relative(root, OUT)} and ${path.relative(root, CHART)} (${mach.total_seconds} s)`);
-  }
+  const rows = report(results, mach, opts);
+  console.error(`done in ${mach.total_seconds} s`);
   const anyFailed = rows.some((r) => Object.values(r.cells).some((c) => c.failed));
   process.exitCode = anyFailed ? 1 : 0;
 }
