@@ -306,9 +306,10 @@ class Connection extends Stream {
       if (output) chunks.push(output);
       socket.cork();
       for (let i = 0; i < chunks.length - 1; i += 1) socket.write(chunks[i]);
+      // While corked the buffer only grows, so the last write's answer covers
+      // the batch, and 'drain' follows exactly when it says false.
       flowing = socket.write(chunks[chunks.length - 1], written);
       socket.uncork();
-      flowing = flowing && socket.writableLength < socket.writableHighWaterMark;
     } else {
       flowing = socket.write(output, written);
     }
