@@ -104,7 +104,6 @@ const WORKLOADS = [
     short: 'echo 16 KiB text, deflate',
     title: 'echo 16 KiB JSON-like text, permessage-deflate (10 × 4)',
     servers: ['native', 'ws', 'faye'],
-    pending: { native: 'pending: permessage-deflate arrives with the deflate issue' },
     serverArgs: ['--deflate'],
     args: ['echo', '--conns', 10, '--inflight', 4, '--size', 16384, '--json', '--deflate'],
     metric: 'msgs_per_s',

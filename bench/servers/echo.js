@@ -35,11 +35,8 @@ if (impl === 'tcp') {
   info.version = require(impl === 'native' ? '../../package.json' : 'faye-websocket/package.json').version;
   let options = {};
   if (deflate) {
-    if (impl === 'native') {
-      // permessage-deflate arrives with a later issue; the runner skips this case.
-      console.error('native: permessage-deflate is not implemented yet');
-      process.exit(3);
-    }
+    // The same plugin object for both: faye runs its JS, ours recognises it
+    // and drives the native codec.
     options = { extensions: [require('permessage-deflate')] };
     info.permessageDeflate = require('permessage-deflate/package.json').version;
   }
