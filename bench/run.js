@@ -47,6 +47,9 @@ const WARMUP = Number(opt('--warmup', quick ? 0.5 : 1.5));
 const IDLE_CONNS = Number(opt('--idle-conns', quick ? 2000 : 10000));
 const OUT = path.resolve(opt('--out', path.join(__dirname, 'BENCHMARKS.md')));
 const CHART = path.resolve(opt('--chart', path.join(__dirname, 'ratio-to-ws.svg')));
+// Events each SSE round publishes to every client (the `sse` workload).
+const SSE_BURST = 10;
+const SSE_CLIENTS = 1000;
 const LOADGEN = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release', 'loadgen');
 
 const NAMES = {
@@ -132,17 +135,39 @@ const WORKLOADS = [
     lower: true,
     target: { ws: 0.7 },
   },
+  // A busy feed: each round (one turn of the event loop) publishes SSE_BURST
+  // events to every client, as a fan-out server does when its upstream (a
+  // pub/sub subscription, a message queue consumer) hands it several messages
+  // per read. Both servers get the same rounds; faye writes each event to the
+  // socket at once, faye-websocket-native writes a client's events of one tick
+  // together.
   {
     id: 'sse',
     short: 'EventSource fan-out',
-    title: 'EventSource fan-out (1 000 clients, events delivered)',
+    title: `EventSource fan-out (1 000 clients, ${SSE_BURST} events per client per tick)`,
     servers: ['native', 'faye'],
     sse: true,
-    args: ['sse', '--conns', 1000, '--pad', 48],
+    serverArgs: ['--burst', SSE_BURST],
+    args: ['sse', '--conns', SSE_CLIENTS, '--pad', 48],
     metric: 'events_per_s',
     count: 'events',
     unit: 'events/s',
     target: { faye: 3 },
+  },
+  // The quiet feed: one event per client per tick, so nothing can be
+  // coalesced; both write once per event.
+  {
+    id: 'sse1',
+    short: 'EventSource, 1 event/tick',
+    title: 'EventSource fan-out (1 000 clients, 1 event per client per tick)',
+    servers: ['native', 'faye'],
+    sse: true,
+    serverArgs: ['--burst', 1],
+    args: ['sse', '--conns', SSE_CLIENTS, '--pad', 48],
+    metric: 'events_per_s',
+    count: 'events',
+    unit: 'events/s',
+    target: { faye: 1 },
   },
 ];
 
@@ -249,6 +274,7 @@ function wrap(cmd, core, nofile) {
 async function startServer(w, impl) {
   const script = w.sse ? 'sse.js' : 'echo.js';
   const cmd = ['node', '--expose-gc', path.join(__dirname, 'servers', script), impl, ...(w.serverArgs || [])];
+  if (w.sse) cmd.push('--clients', SSE_CLIENTS);
   const [file, args] = wrap(cmd, 0, IDLE_CONNS + 1024);
   const child = track(spawn(file, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
@@ -347,7 +373,7 @@ async function measure(w, impl, mach) {
     // The raw net echo gets the same load as plain TCP byte messages.
     const base = impl === 'tcp' ? ['raw', ...w.args.slice(1).filter((a) => !/^--(text|binary|json)$/.test(a))] : w.args;
     const args = [...base, '--port', port, '--warmup', WARMUP, '--duration', DURATION];
-    if (w.sse) args.push('--src-ips', srcIps(1000, mach.ephemeral_ports));
+    if (w.sse) args.push('--src-ips', srcIps(SSE_CLIENTS, mach.ephemeral_ports));
     if (w.id === 'handshake') args.push('--src-ips', 64);
     const r = await runLoadgen(args, WARMUP + DURATION + 90, (m) => {
       if (m === 'start') {

@@ -54,6 +54,30 @@ function releaseTable() {
   tableDepth -= 1;
 }
 
+// The socket listeners are shared by every connection: each finds its
+// connection through this property of the socket, so a connection costs no
+// closures. A socket that already carries another connection (wrapped twice)
+// gets closures of its own.
+const kConnection = Symbol('connection');
+
+function onSocketData(chunk) {
+  this[kConnection]._receive(chunk);
+}
+
+function onSocketDrain() {
+  this[kConnection]._onDrain();
+}
+
+function onSocketClose() {
+  this[kConnection]._finalizeClose();
+}
+
+function onSocketError(error) {
+  this[kConnection]._onSocketError(error);
+}
+
+function ignoreError() {}
+
 function flushOnNextTick(connection) {
   connection._flushScheduled = false;
   connection._flush();
@@ -77,7 +101,7 @@ class Connection extends Stream {
 
     this._pingInterval = options.ping;
     this._pingId = 0;
-    this._pingCallbacks = new Map();
+    this._pingCallbacks = null; // a Map once ping() is given a callback
     this.readyState = CONNECTING;
     this.protocol = '';
     this.url = url;
@@ -90,7 +114,7 @@ class Connection extends Stream {
     this._inputPaused = false;
     this._closeParams = null;
 
-    this.on('error', () => {});
+    this.on('error', ignoreError);
 
     if (this._pingInterval) {
       this._pingTimer = setInterval(() => {
@@ -111,14 +135,26 @@ class Connection extends Stream {
     socket.setTimeout(0);
     socket.setNoDelay(true);
 
-    socket.on('data', (chunk) => this._receive(chunk));
-    socket.on('drain', () => this._onDrain());
-    socket.on('close', () => this._finalizeClose());
-    socket.on('end', () => this._finalizeClose());
-    socket.on('error', (error) => {
-      this._emitError('Network error: ' + this.url + ': ' + error.message);
-      this._finalizeClose();
-    });
+    const owner = socket[kConnection];
+    if (owner === undefined || owner === this) {
+      socket[kConnection] = this;
+      socket.on('data', onSocketData);
+      socket.on('drain', onSocketDrain);
+      socket.on('close', onSocketClose);
+      socket.on('end', onSocketClose);
+      socket.on('error', onSocketError);
+    } else {
+      socket.on('data', (chunk) => this._receive(chunk));
+      socket.on('drain', () => this._onDrain());
+      socket.on('close', () => this._finalizeClose());
+      socket.on('end', () => this._finalizeClose());
+      socket.on('error', (error) => this._onSocketError(error));
+    }
+  }
+
+  _onSocketError(error) {
+    this._emitError('Network error: ' + this.url + ': ' + error.message);
+    this._finalizeClose();
   }
 
   write(data) {
@@ -178,7 +214,10 @@ class Connection extends Stream {
     if (!this._session) return true;
 
     message = message || '';
-    if (callback) this._pingCallbacks.set('fn:' + message, callback);
+    if (callback) {
+      if (this._pingCallbacks === null) this._pingCallbacks = new Map();
+      this._pingCallbacks.set('fn:' + message, callback);
+    }
 
     const payload = Buffer.isBuffer(message) ? message : Buffer.from(String(message), 'utf8');
     if (!this._session.ping(payload)) return false;
@@ -269,6 +308,7 @@ class Connection extends Stream {
   // websocket-driver fires the callback of the ping whose payload, read as
   // UTF-8, equals the pong's.
   _receivePong(payload) {
+    if (this._pingCallbacks === null) return;
     const key = 'fn:' + (isUtf8(payload) ? payload.toString('utf8') : null);
     const callback = this._pingCallbacks.get(key);
     if (!callback) return;

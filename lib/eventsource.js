@@ -5,7 +5,9 @@
 //
 // * Events sent in one tick leave in one socket write, on process.nextTick,
 //   or as soon as they fill the socket's high-water mark; close() writes what
-//   is queued before ending the socket.
+//   is queued before ending the socket. All EventSources share one nextTick:
+//   a fan-out that sends to a thousand clients schedules one callback, not a
+//   thousand.
 // * Backpressure works: send() returns false once the socket's buffer is
 //   over its high-water mark (what queued events add counts), and 'drain'
 //   follows when it has emptied and nothing is queued. Nothing is dropped:
@@ -70,9 +72,23 @@ function formatEvent(message, options) {
   return frame + 'data: ' + data + '\r\n\r\n';
 }
 
-function flushTick(source) {
-  source._flushScheduled = false;
-  source._flush();
+// EventSources with queued chunks, written out together on the next tick in
+// the order they first queued in this tick. One process.nextTick for all of
+// them: the callback costs more than the write bookkeeping it schedules.
+let pendingSources = [];
+let flushScheduled = false;
+
+function flushPending() {
+  // A source written to while this runs (from a 'drain' or an error
+  // listener) is queued for another tick.
+  const sources = pendingSources;
+  pendingSources = [];
+  flushScheduled = false;
+  for (let i = 0; i < sources.length; i += 1) {
+    const source = sources[i];
+    source._flushScheduled = false;
+    source._flush();
+  }
 }
 
 function drainTick(source) {
@@ -94,8 +110,7 @@ class EventSource extends Stream {
     this._stream = response.socket;
     this._ping = options.ping || this.DEFAULT_PING;
     this._retry = options.retry || this.DEFAULT_RETRY;
-    this._queue = [];
-    this._queued = 0;
+    this._queue = ''; // chunks queued this tick, joined
     this._flushScheduled = false;
     this._needDrain = false;
     this._pingTimer = null;
@@ -154,23 +169,25 @@ class EventSource extends Stream {
     const stream = this._stream;
     if (!stream || !stream.writable) return false;
 
-    this._queue.push(chunk);
-    this._queued += chunk.length;
-    if (stream.writableLength + this._queued >= stream.writableHighWaterMark) return this._flush();
+    const queue = this._queue + chunk;
+    this._queue = queue;
+    if (stream.writableLength + queue.length >= stream.writableHighWaterMark) return this._flush();
     if (!this._flushScheduled) {
       this._flushScheduled = true;
-      process.nextTick(flushTick, this);
+      pendingSources.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flushPending);
+      }
     }
     return true;
   }
 
   // Writes the queue in one socket write; returns the socket's answer.
   _flush() {
-    const queue = this._queue;
-    if (queue.length === 0) return true;
-    const chunk = queue.length === 1 ? queue[0] : queue.join('');
-    this._queue = [];
-    this._queued = 0;
+    const chunk = this._queue;
+    if (chunk.length === 0) return true;
+    this._queue = '';
 
     const stream = this._stream;
     // A socket that is gone loses the chunk, as faye's write would.

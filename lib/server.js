@@ -14,9 +14,12 @@ function header(request, name) {
   return value === undefined ? null : String(value);
 }
 
+// Joined rather than concatenated: a flat string, where `+` would keep a
+// tree of string pieces (and the request's Host string) for the life of
+// the connection.
 function determineUrl(request) {
-  const scheme = isSecureRequest(request) ? 'wss:' : 'ws:';
-  return scheme + '//' + (request.headers && request.headers.host) + request.url;
+  const scheme = isSecureRequest(request) ? 'wss://' : 'ws://';
+  return [scheme, String(request.headers && request.headers.host), String(request.url)].join('');
 }
 
 // The server's protocols: an array, or a string split as websocket-driver
@@ -45,7 +48,7 @@ class WebSocket extends Connection {
     this._initialize(options, session, determineUrl(request), 'hybi-13');
     configureDeflate(session, options.extensions);
 
-    process.nextTick(() => this._start(request, body));
+    process.nextTick(startOnNextTick, this, request, body);
   }
 
   _start(request, body) {
@@ -73,6 +76,10 @@ class WebSocket extends Connection {
     this._open();
     if (body && body.length > 0) this._receive(body);
   }
+}
+
+function startOnNextTick(socket, request, body) {
+  socket._start(request, body);
 }
 
 // websocket-driver's isWebSocket: a GET with `Connection: upgrade` among its

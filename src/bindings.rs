@@ -70,13 +70,22 @@ pub struct NativeSession {
     resume_at: Option<usize>,
     /// Payloads JS takes with `take_text`/`take_buffer`, in event order.
     taken: VecDeque<Vec<u8>>,
+    /// What only the opening handshake needs, allocated when an option or
+    /// the handshake asks for it; a server drops it once open, so an idle
+    /// connection carries none of it.
+    setup: Option<Box<Setup>>,
+}
+
+/// Opening-handshake state of a `NativeSession`.
+#[derive(Default)]
+struct Setup {
     /// Headers from the `headers` option, used by the opening handshake.
     user_headers: HeaderList,
     /// The same headers as given, for the client's request, where they come
     /// after the driver's own.
     user_header_pairs: Vec<(String, String)>,
     handshake_error: Option<String>,
-    /// The client's opening handshake, from `start_client` until it ends.
+    /// The client's opening handshake, from `start_client` on.
     client: Option<ClientHandshake>,
     /// Client: where frames start in the chunk that completed the handshake.
     body_offset: u32,
@@ -103,12 +112,7 @@ impl NativeSession {
             events_base: 0,
             resume_at: None,
             taken: VecDeque::new(),
-            user_headers: HeaderList::new(),
-            user_header_pairs: Vec::new(),
-            handshake_error: None,
-            client: None,
-            body_offset: 0,
-            deflate: None,
+            setup: None,
         }
     }
 
@@ -139,7 +143,7 @@ impl NativeSession {
             strategy: integer(strategy, defaults.strategy),
         };
         settings.validate().map_err(Error::from_reason)?;
-        self.deflate = Some(DeflateOptions {
+        self.setup_mut().deflate = Some(DeflateOptions {
             settings,
             no_context_takeover,
             max_window_bits,
@@ -158,8 +162,10 @@ impl NativeSession {
     /// The `headers` option, for the opening handshake; throws on CR or LF.
     #[napi(catch_unwind)]
     pub fn set_headers(&mut self, names: Vec<String>, values: Vec<String>) -> Result<()> {
-        self.user_headers = header_list(&names, &values)?;
-        self.user_header_pairs = names.into_iter().zip(values).collect();
+        let headers = header_list(&names, &values)?;
+        let setup = self.setup_mut();
+        setup.user_headers = headers;
+        setup.user_header_pairs = names.into_iter().zip(values).collect();
         Ok(())
     }
 
@@ -175,6 +181,7 @@ impl NativeSession {
     #[napi(catch_unwind)]
     pub fn start_server(
         &mut self,
+        env: Env,
         method: String,
         connection: Option<String>,
         upgrade: Option<String>,
@@ -182,7 +189,7 @@ impl NativeSession {
         key: Option<String>,
         extensions: Option<String>,
         protocol: Option<String>,
-    ) -> Buffer {
+    ) -> Result<Buffer> {
         let request = ServerRequest {
             method: &method,
             connection: connection.as_deref(),
@@ -191,31 +198,36 @@ impl NativeSession {
             key: key.as_deref(),
             extensions: extensions.as_deref(),
         };
-        let headers = std::mem::replace(&mut self.user_headers, HeaderList::new());
-        match handshake::server_response_with_deflate(&request, protocol.as_deref(), headers, self.deflate.as_ref()) {
+        // The setup is not needed after this call, unless it fails.
+        let setup = self.setup.take().map(|setup| *setup).unwrap_or_default();
+        let deflate = setup.deflate.as_ref();
+        let response = match handshake::server_response_with_deflate(&request, protocol.as_deref(), setup.user_headers, deflate) {
             Ok((mut response, negotiated)) => {
-                if let (Some(negotiated), Some(options)) = (negotiated, &self.deflate) {
+                if let (Some(negotiated), Some(options)) = (negotiated, deflate) {
                     // The settings were checked by `set_deflate`.
                     let _ = self.session.enable_deflate(&negotiated, options.settings);
                 }
                 self.session.open();
                 response.extend_from_slice(self.session.output());
                 self.session.clear_output();
-                response.into()
+                response
             }
             Err(error) => {
                 // Closing a connecting session discards what was queued.
                 self.session.close(1002, b"");
                 let response = handshake::bad_request(&error.message);
-                self.handshake_error = Some(error.message);
-                response.into()
+                self.setup_mut().handshake_error = Some(error.message);
+                response
             }
-        }
+        };
+        // A copy into V8's memory: cheaper than an external buffer with a
+        // finalizer, and nothing of it stays on the native heap.
+        BufferSlice::copy_from(&env, &response)?.into_buffer(&env)
     }
 
     #[napi(getter, catch_unwind)]
     pub fn handshake_error(&self) -> Option<String> {
-        self.handshake_error.clone()
+        self.setup.as_ref()?.handshake_error.clone()
     }
 
     /// Client: the opening handshake request, with a fresh key. `path` and
@@ -239,15 +251,16 @@ impl NativeSession {
             username: &username,
             password: &password,
         };
+        let setup = self.setup_mut();
         let (client, request) = ClientHandshake::new_with_deflate(
             &target,
             protocol_header.as_deref(),
             protocols,
-            &self.user_header_pairs,
-            self.deflate.clone(),
+            &setup.user_header_pairs,
+            setup.deflate.clone(),
         )
         .map_err(|error| Error::from_reason(error.message))?;
-        self.client = Some(client);
+        setup.client = Some(client);
         Ok(request.into())
     }
 
@@ -257,14 +270,17 @@ impl NativeSession {
     /// `handshake_error`; what was queued is discarded).
     #[napi(catch_unwind)]
     pub fn receive_handshake(&mut self, chunk: &[u8]) -> u32 {
-        let Some(client) = self.client.as_mut() else {
+        let Some(setup) = self.setup.as_deref_mut() else {
+            return HANDSHAKE_FAILED;
+        };
+        let Some(client) = setup.client.as_mut() else {
             return HANDSHAKE_FAILED;
         };
         match client.receive(chunk) {
             HandshakeProgress::Pending => HANDSHAKE_PENDING,
             HandshakeProgress::Open { body_offset } => {
-                self.body_offset = body_offset as u32;
-                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &self.deflate) {
+                setup.body_offset = body_offset as u32;
+                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &setup.deflate) {
                     let _ = self.session.enable_deflate(negotiated, options.settings);
                 }
                 self.session.open();
@@ -272,7 +288,7 @@ impl NativeSession {
             }
             HandshakeProgress::Failed(message) => {
                 self.session.close(1002, b"");
-                self.handshake_error = Some(message);
+                setup.handshake_error = Some(message);
                 HANDSHAKE_FAILED
             }
         }
@@ -281,14 +297,14 @@ impl NativeSession {
     /// Client: the response's status code, once its head was read.
     #[napi(getter, catch_unwind)]
     pub fn status_code(&self) -> Option<u32> {
-        self.client.as_ref()?.status_code().map(u32::from)
+        self.client()?.status_code().map(u32::from)
     }
 
     /// Client: the response's headers as `[name, value, name, value, ...]`,
     /// names lower-cased and repeated headers joined with `", "`.
     #[napi(getter, catch_unwind)]
     pub fn response_headers(&self) -> Vec<String> {
-        let Some(client) = self.client.as_ref() else {
+        let Some(client) = self.client() else {
             return Vec::new();
         };
         client
@@ -300,13 +316,13 @@ impl NativeSession {
 
     #[napi(getter, catch_unwind)]
     pub fn body_offset(&self) -> u32 {
-        self.body_offset
+        self.setup.as_ref().map_or(0, |setup| setup.body_offset)
     }
 
     /// Client: the subprotocol the server chose, if any.
     #[napi(getter, catch_unwind)]
     pub fn selected_protocol(&self) -> Option<String> {
-        self.client.as_ref()?.protocol().map(str::to_string)
+        self.client()?.protocol().map(str::to_string)
     }
 
     /// Parses `chunk` from `offset` (unmasking it in place) and writes the
@@ -417,6 +433,14 @@ impl NativeSession {
 }
 
 impl NativeSession {
+    fn setup_mut(&mut self) -> &mut Setup {
+        self.setup.get_or_insert_with(Box::default)
+    }
+
+    fn client(&self) -> Option<&ClientHandshake> {
+        self.setup.as_ref()?.client.as_ref()
+    }
+
     /// Writes as many pending events as `table` holds; returns how many.
     fn write_events(&mut self, table: &mut [u32]) -> u32 {
         let header = TABLE_HEADER as usize;

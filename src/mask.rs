@@ -32,9 +32,11 @@ fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
 const POOL_KEYS: usize = 64;
 
 /// Fresh, unpredictable 4-byte keys for client frames. Asking the OS for
-/// 256 bytes at a time keeps the syscall off the per-frame path.
+/// 256 bytes at a time keeps the syscall off the per-frame path. The pool is
+/// allocated at first use: every session has room for a key source (a
+/// server's stays empty), and inline the pool would add 256 bytes to each.
 pub struct MaskKeySource {
-    pool: [[u8; 4]; POOL_KEYS],
+    pool: Option<Box<[[u8; 4]; POOL_KEYS]>>,
     next: usize,
 }
 
@@ -48,7 +50,7 @@ impl MaskKeySource {
     pub fn new() -> MaskKeySource {
         // Empty until first use, so servers never pay for the syscall.
         MaskKeySource {
-            pool: [[0; 4]; POOL_KEYS],
+            pool: None,
             next: POOL_KEYS,
         }
     }
@@ -57,13 +59,18 @@ impl MaskKeySource {
         if self.next >= POOL_KEYS {
             self.refill();
         }
-        let key = self.pool.get(self.next).copied().unwrap_or_default();
+        let key = self
+            .pool
+            .as_ref()
+            .and_then(|pool| pool.get(self.next).copied())
+            .unwrap_or_default();
         self.next += 1;
         key
     }
 
     fn refill(&mut self) {
-        if getrandom::fill(self.pool.as_flattened_mut()).is_err() {
+        let pool = self.pool.get_or_insert_with(|| Box::new([[0; 4]; POOL_KEYS]));
+        if getrandom::fill(pool.as_flattened_mut()).is_err() {
             self.fill_without_os_rng();
         }
         self.next = 0;
@@ -75,7 +82,8 @@ impl MaskKeySource {
     /// enough for masking (it only defeats proxy cache poisoning).
     fn fill_without_os_rng(&mut self) {
         let hasher = RandomState::new();
-        for (index, key) in self.pool.iter_mut().enumerate() {
+        let pool = self.pool.get_or_insert_with(|| Box::new([[0; 4]; POOL_KEYS]));
+        for (index, key) in pool.iter_mut().enumerate() {
             *key = (hasher.hash_one(index) as u32).to_ne_bytes();
         }
     }

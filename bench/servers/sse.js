@@ -1,14 +1,16 @@
 'use strict';
 // EventSource fan-out server: one process, every client gets every event.
 //
-//   node bench/servers/sse.js native|faye [--burst 1] [--pad 48] [--port N]
+//   node bench/servers/sse.js native|faye [--burst 1] [--pad 48] [--clients N] [--port N]
 //
 // The same program for both implementations: each round publishes `burst`
 // events, each one sent to every connected client (es.send), then waits
 // until no client's socket holds more than 64 KiB before the next round
 // (setImmediate), so that a slow client bounds memory the same way for
 // both. Event n is `id: n` with data {"id":n,"pad":"xxx…"}; the load
-// generator checks each one and that ids rise by one.
+// generator checks each one and that ids rise by one. With `--clients N`
+// publishing starts once N clients are connected (or 10 s after the first),
+// so that connecting clients do not compete with a running fan-out.
 const http = require('http');
 
 const impl = process.argv[2];
@@ -19,6 +21,7 @@ const arg = (name, d) => {
 const burst = Number(arg('--burst', 1));
 const pad = 'x'.repeat(Number(arg('--pad', 48)));
 const port = Number(arg('--port', 0));
+const expected = Number(arg('--clients', 0));
 const HIGH = 64 * 1024;
 
 const EventSource = impl === 'native' ? require('../..').EventSource : require('faye-websocket').EventSource;
@@ -33,6 +36,24 @@ process.on('SIGINT', () => process.exit(0));
 const clients = new Set();
 let seq = 0;
 let running = false;
+let startTimer = null;
+
+function maybeStart() {
+  if (running) return;
+  if (clients.size < expected) {
+    if (!startTimer) startTimer = setTimeout(start, 10000);
+    return;
+  }
+  start();
+}
+
+function start() {
+  if (startTimer) clearTimeout(startTimer);
+  startTimer = null;
+  if (running) return;
+  running = true;
+  setImmediate(round);
+}
 
 function round() {
   if (clients.size === 0) {
@@ -80,15 +101,12 @@ const server = http.createServer((request, response) => {
   clients.add(c);
   es.onclose = () => clients.delete(c);
   socket.on('close', () => clients.delete(c));
-  if (!running) {
-    running = true;
-    setImmediate(round);
-  }
+  maybeStart();
 });
 
 // A deep accept queue: thousands of clients connect at once.
 server.listen(port, '127.0.0.1', 4096, () => {
   process.stdout.write(
-    JSON.stringify({ ready: true, impl, version, burst, port: server.address().port, node: process.version }) + '\n',
+    JSON.stringify({ ready: true, impl, version, burst, clients: expected, port: server.address().port, node: process.version }) + '\n',
   );
 });
