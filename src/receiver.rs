@@ -11,7 +11,7 @@
 
 use crate::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
-    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
 };
 use crate::deflate::{InflateError, Inflater};
 use crate::mask::apply_mask;
@@ -64,6 +64,9 @@ pub enum Incoming {
     Ping(Payload),
     Pong(Payload),
     Close(Payload),
+    /// A complete message for the JS extension pipeline: its first frame's
+    /// RSV bits and its bytes as they came (not inflated, not validated).
+    Raw { binary: bool, rsv: u8, payload: Payload },
     /// Parsing has stopped for good.
     Violation(Violation),
 }
@@ -172,6 +175,9 @@ struct Message {
     dropped: bool,
     /// RSV1 was set on the first frame: the bytes are inflated as they come.
     compressed: bool,
+    /// The first frame's RSV bits (only continuation frames follow it,
+    /// and those may not have any).
+    rsv: u8,
     data: Vec<u8>,
     utf8: Utf8Validator,
 }
@@ -185,6 +191,7 @@ impl Message {
             fragments: 0,
             dropped: false,
             compressed: false,
+            rsv: 0,
             data: Vec::new(),
             utf8: Utf8Validator::new(),
         }
@@ -199,8 +206,9 @@ impl Message {
         }
     }
 
-    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool) {
+    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool, rsv: u8) {
         self.open = true;
+        self.rsv = rsv;
         self.kind = kind;
         self.length = frame_len;
         self.fragments = 1;
@@ -306,6 +314,11 @@ pub struct Receiver {
     message: Message,
     /// permessage-deflate is active: RSV1 may start a data message.
     inflater: Option<Inflater>,
+    /// The RSV bits active extensions claim on the first frame of a
+    /// message (websocket-extensions' `validFrameRsv`).
+    allowed_rsv: u8,
+    /// JS extensions are active: messages go out as [`Incoming::Raw`].
+    raw: bool,
 }
 
 impl Receiver {
@@ -328,12 +341,24 @@ impl Receiver {
             },
             message: Message::new(),
             inflater: None,
+            allowed_rsv: 0,
+            raw: false,
         }
+    }
+
+    /// Hands every message over as [`Incoming::Raw`] for JS extensions,
+    /// accepting `allowed_rsv` on the first frame of a message; any
+    /// inflater moves out to the caller, which runs it in the pipeline.
+    pub fn set_raw_messages(&mut self, allowed_rsv: u8) -> Option<Inflater> {
+        self.raw = true;
+        self.allowed_rsv = allowed_rsv;
+        self.inflater.take()
     }
 
     /// Turns on permessage-deflate for the messages that follow.
     pub fn enable_inflate(&mut self, inflater: Inflater) {
         self.inflater = Some(inflater);
+        self.allowed_rsv |= RSV1_BIT;
     }
 
     /// Whether a compression stream is held (for memory accounting).
@@ -477,6 +502,7 @@ impl Receiver {
         HeaderStep::Ready(FrameHeader {
             fin: first.fin,
             rsv1: first.rsv1,
+            rsv: first.rsv_bits(),
             opcode,
             mask,
             payload_len,
@@ -488,12 +514,11 @@ impl Receiver {
     fn check_first_byte(&self, first: &FirstByte, opcode: Option<OpCode>) -> Option<Violation> {
         // validFrameRsv: an active extension claims RSV1, on the first
         // frame of a data message only.
-        let claimed = self.inflater.is_some()
-            && first.rsv1
-            && !first.rsv2
-            && !first.rsv3
-            && matches!(opcode, Some(OpCode::Text | OpCode::Binary));
-        if first.any_rsv() && !claimed {
+        let claimed = |first: &FirstByte| {
+            first.rsv_bits() & !self.allowed_rsv == 0
+                && matches!(opcode, Some(OpCode::Text | OpCode::Binary))
+        };
+        if first.any_rsv() && !claimed(first) {
             return Some(Violation::new(
                 PROTOCOL_ERROR,
                 format!(
@@ -605,12 +630,16 @@ impl Receiver {
                     return self.fail(Self::too_many_fragments(), closing);
                 }
                 match in_chunk {
-                    Some(len) if header.fin && !closing && !header.rsv1 => {
+                    Some(len) if header.fin && !closing && !(header.rsv1 && self.inflater.is_some()) => {
                         let range = self.unmask_in_place(chunk, cursor, len, header.mask);
+                        if self.raw {
+                            return Some(raw(message, header.rsv, Payload::Chunk(range)));
+                        }
                         return self.whole_message(message, range, chunk);
                     }
                     _ => {
-                        self.message.start(message, header.payload_len, closing, header.rsv1);
+                        let compressed = header.rsv1 && self.inflater.is_some();
+                        self.message.start(message, header.payload_len, closing, compressed, header.rsv);
                         Plan::Assemble
                     }
                 }
@@ -763,15 +792,27 @@ impl Receiver {
                 }
             }
         }
+        let rsv = self.message.rsv;
         let (kind, data, valid_utf8) = self.message.complete()?;
         if closing {
             return None;
+        }
+        if self.raw {
+            return Some(raw(kind, rsv, Payload::Owned(data)));
         }
         match kind {
             MessageKind::Binary => Some(Incoming::Binary(Payload::Owned(data))),
             MessageKind::Text if valid_utf8 => Some(Incoming::Text(Payload::Owned(data))),
             MessageKind::Text => self.fail(invalid_utf8(), closing),
         }
+    }
+}
+
+fn raw(kind: MessageKind, rsv: u8, payload: Payload) -> Incoming {
+    Incoming::Raw {
+        binary: kind == MessageKind::Binary,
+        rsv,
+        payload,
     }
 }
 
