@@ -30,7 +30,8 @@ use crate::headers::HeaderList;
 use crate::session::{Config, Event, Payload, Session};
 
 /// Table layout: a header of `TABLE_HEADER` slots
-/// `[event count, next chunk offset, chunk done (0/1), output pending (0/1)]`,
+/// `[event count, next chunk offset, chunk done (0/1, or 2: go on from the
+/// offset on a later turn of the event loop), output pending (0/1)]`,
 /// then `EVENT_SLOTS` slots per event: `[kind, a, b, c]`.
 #[napi]
 pub const TABLE_HEADER: u32 = 4;
@@ -560,10 +561,12 @@ impl NativeSession {
         }
         let count = self.write_events(table);
         let done = self.events.is_empty() && self.resume_at.is_none();
+        // 2: go on from the offset on a later turn of the event loop.
+        let yielded = self.events.is_empty() && self.resume_at.is_some() && self.session.yielded();
         let header = [
             count,
             self.resume_at.unwrap_or(chunk.len()) as u32,
-            done as u32,
+            if done { 1 } else if yielded { 2 } else { 0 },
             !self.session.output().is_empty() as u32,
         ];
         if let Some(slots) = table.get_mut(..TABLE_HEADER as usize) {

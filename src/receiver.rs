@@ -69,7 +69,16 @@ pub enum Incoming {
     Raw { binary: bool, rsv: u8, payload: Payload },
     /// Parsing has stopped for good.
     Violation(Violation),
+    /// This call's inflate budget is spent: the caller lets the event loop
+    /// run, then goes on from the returned cursor (the rest of the frame is
+    /// still masked as it came).
+    Yield,
 }
+
+/// Inflated bytes one `receive` call produces at most (about 1.5 ms of
+/// zlib work): a little compressed input that inflates to a lot is spread
+/// over several turns of the event loop.
+pub const INFLATE_BUDGET: usize = 512 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum MessageKind {
@@ -249,11 +258,20 @@ impl Message {
     }
 
     /// Inflates a piece of a compressed message into the message.
-    fn push_compressed(&mut self, piece: &[u8], inflater: &mut Inflater, max_length: u64) -> Result<(), Violation> {
+    /// Stops after about `budget` bytes of output; returns the bytes of
+    /// `piece` consumed and the bytes produced.
+    fn push_compressed(
+        &mut self,
+        piece: &[u8],
+        inflater: &mut Inflater,
+        max_length: u64,
+        budget: usize,
+    ) -> Result<(usize, usize), Violation> {
         let start = self.data.len();
-        let result = inflater.push(piece, &mut self.data, limit(max_length));
+        let result = inflater.push_within(piece, &mut self.data, limit(max_length), budget);
         self.validate_from(start);
-        result.map_err(inflate_violation)
+        let produced = self.data.len() - start;
+        result.map(|consumed| (consumed, produced)).map_err(inflate_violation)
     }
 
     /// Ends a compressed message: the tail, then the inflated size check.
@@ -319,6 +337,8 @@ pub struct Receiver {
     allowed_rsv: u8,
     /// JS extensions are active: messages go out as [`Incoming::Raw`].
     raw: bool,
+    /// Bytes the inflater may still produce in this call.
+    inflate_budget: usize,
 }
 
 impl Receiver {
@@ -343,7 +363,13 @@ impl Receiver {
             inflater: None,
             allowed_rsv: 0,
             raw: false,
+            inflate_budget: INFLATE_BUDGET,
         }
+    }
+
+    /// A new turn of the event loop: a fresh inflate budget.
+    pub fn reset_inflate_budget(&mut self) {
+        self.inflate_budget = INFLATE_BUDGET;
     }
 
     /// Hands every message over as [`Incoming::Raw`] for JS extensions,
@@ -730,13 +756,20 @@ impl Receiver {
         let end = cursor.saturating_add(take);
         let stored = match chunk.get_mut(*cursor..end) {
             Some(piece) => self.store(piece),
-            None => Ok(()),
+            None => Ok(take),
         };
-        *cursor = end;
-        if let Err(violation) = stored {
-            return self.fail(violation, closing);
+        let consumed = match stored {
+            Ok(consumed) => consumed.min(take),
+            Err(violation) => {
+                *cursor = end;
+                return self.fail(violation, closing);
+            }
+        };
+        *cursor += consumed;
+        self.frame.remaining -= consumed as u64;
+        if consumed < take {
+            return Some(Incoming::Yield);
         }
-        self.frame.remaining -= take as u64;
         if self.frame.remaining > 0 {
             return None;
         }
@@ -747,27 +780,40 @@ impl Receiver {
     /// Unmasks and keeps a piece of payload, if the plan keeps it at all.
     /// Compressed pieces are inflated at once, so the inflated size is
     /// checked as it grows; that can fail.
-    fn store(&mut self, piece: &mut [u8]) -> Result<(), Violation> {
+    /// Returns how much of `piece` was used: all of it, unless the inflate
+    /// budget ran out (the rest is then masked again, as it came).
+    fn store(&mut self, piece: &mut [u8]) -> Result<usize, Violation> {
         let keeps = match self.frame.plan {
             Plan::Control(_) => true,
             Plan::Assemble => !self.message.dropped,
             Plan::Skip | Plan::SkipThenFail(_) => false,
         };
         if !keeps {
-            return Ok(());
+            return Ok(piece.len());
         }
+        let unmasked = self.frame.unmasked;
         if let Some(key) = self.frame.mask {
-            apply_mask(piece, key, self.frame.unmasked);
-            self.frame.unmasked = self.frame.unmasked.wrapping_add(piece.len());
+            apply_mask(piece, key, unmasked);
+            self.frame.unmasked = unmasked.wrapping_add(piece.len());
         }
         match (&self.frame.plan, self.inflater.as_mut()) {
             (Plan::Control(_), _) => self.control.push(piece),
             (_, Some(inflater)) if self.message.compressed => {
-                return self.message.push_compressed(piece, inflater, self.limits.max_length);
+                let (consumed, produced) =
+                    self.message
+                        .push_compressed(piece, inflater, self.limits.max_length, self.inflate_budget)?;
+                self.inflate_budget = self.inflate_budget.saturating_sub(produced);
+                if consumed < piece.len() {
+                    if let (Some(key), Some(rest)) = (self.frame.mask, piece.get_mut(consumed..)) {
+                        apply_mask(rest, key, unmasked.wrapping_add(consumed));
+                    }
+                    self.frame.unmasked = unmasked.wrapping_add(consumed);
+                }
+                return Ok(consumed);
             }
             _ => self.message.push(piece),
         }
-        Ok(())
+        Ok(piece.len())
     }
 
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {

@@ -125,6 +125,8 @@ pub struct Session {
     pipeline: bool,
     pipeline_inflater: Option<Inflater>,
     max_length: u64,
+    /// The last `receive` stopped because its inflate budget was spent.
+    yielded: bool,
 }
 
 impl Session {
@@ -147,7 +149,15 @@ impl Session {
             pipeline: false,
             pipeline_inflater: None,
             max_length: config.max_length,
+            yielded: false,
         }
+    }
+
+    /// Whether the last `receive` returned early to let the event loop run
+    /// (a compressed message inflating to more than `INFLATE_BUDGET`): the
+    /// caller goes on from the returned offset on a later turn.
+    pub fn yielded(&self) -> bool {
+        self.yielded
     }
 
     /// Hands messages to a JS extension pipeline from now on; `allowed_rsv`
@@ -290,11 +300,17 @@ impl Session {
         if let Some(paused) = self.paused.take() {
             self.handle(paused, &[], events);
         }
+        self.yielded = false;
+        self.receiver.reset_inflate_budget();
         let mut cursor = 0;
         // After a close frame or a failure, faye stops parsing for good.
         while self.state != ReadyState::Closed {
             let closing = self.state == ReadyState::Closing;
             let incoming = self.receiver.next(chunk, &mut cursor, closing)?;
+            if incoming == Incoming::Yield {
+                self.yielded = true;
+                return Some(cursor);
+            }
             if writes_output(&incoming) && !events.is_empty() {
                 self.paused = Some(detached(incoming, chunk));
                 return Some(cursor);
@@ -395,6 +411,7 @@ impl Session {
             }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
             Incoming::Raw { binary, rsv, payload } => events.push(Event::Raw { binary, rsv, payload }),
+            Incoming::Yield => {}
             Incoming::Close(payload) => self.peer_closed(payload.bytes(chunk), events),
             Incoming::Violation(violation) => self.failed(violation, events),
         }
