@@ -184,7 +184,7 @@ describe('JS extensions, server side, against faye-websocket', () => {
         F.cont('message!'),
       ],
       finish: 'client-close',
-      settle: 150,
+      settle: 400,
     }));
     assertSame(results);
     const texts = results[1].log.filter((e) => e.event === 'message').map((e) => e.data);
