@@ -12,7 +12,7 @@
 const net = require('net');
 const tls = require('tls');
 const native = require('./binding');
-const { Connection, CONNECTING } = require('./connection');
+const { Connection, createExtensions, CONNECTING } = require('./connection');
 const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
 const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
@@ -118,13 +118,18 @@ class Client extends Connection {
       session.setHeaders(names, values);
     }
     const list = protocolList(protocols);
+    // With JS extensions, JS makes the offer (websocket-extensions'
+    // generateOffer) and activates the response.
+    this._extensions = createExtensions(options, session, Number(options.maxLength));
+    const jsOffer = this._extensions ? { offer: this._extensions.clientOffer() || undefined } : null;
     this._request = session.startClient(
       (uri.pathname || '/') + (uri.search || ''),
       uri.host,
       uri.username,
       uri.password,
       list.length > 0 ? list.join(', ') : null,
-      list.filter((protocol) => typeof protocol === 'string')
+      list.filter((protocol) => typeof protocol === 'string'),
+      jsOffer
     );
 
     let endpoint = uri;
@@ -199,13 +204,22 @@ class Client extends Connection {
 
   _receiveHandshake(chunk) {
     const session = this._session;
-    const state = session.receiveHandshake(chunk);
+    let state = session.receiveHandshake(chunk);
     if (state === HANDSHAKE_PENDING) return;
 
     this._clearHandshakeTimer();
     const statusCode = session.statusCode;
     this.statusCode = statusCode === null ? undefined : statusCode;
     this.headers = headersObject(session.responseHeaders);
+
+    if (state !== HANDSHAKE_FAILED && this._extensions) {
+      try {
+        this._extensions.activate(this.headers['sec-websocket-extensions']);
+      } catch (error) {
+        session.failHandshake('Error during WebSocket handshake: ' + error.message);
+        state = HANDSHAKE_FAILED;
+      }
+    }
 
     if (state === HANDSHAKE_FAILED) {
       this._stage = STAGE_DONE;
@@ -220,6 +234,7 @@ class Client extends Connection {
     this._stage = STAGE_OPEN;
     this._protocol = session.selectedProtocol || '';
     this._flush();
+    if (this._extensions) this._startPipeline();
     this._open();
     const offset = session.bodyOffset;
     if (offset < chunk.length) super._receive(chunk.subarray(offset));

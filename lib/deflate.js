@@ -77,4 +77,4 @@ function configureDeflate(session, extensions) {
   );
 }
 
-module.exports = { deflate, configureDeflate };
+module.exports = { deflate, configureDeflate, NAME };

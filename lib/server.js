@@ -55,6 +55,18 @@ class WebSocket extends Connection {
     const session = this._session;
     if (session.readyState !== CONNECTING) return;
 
+    // With JS extensions, JS negotiates (websocket-extensions'
+    // generateResponse); a malformed header is left to the native
+    // handshake, which fails with the same message.
+    let negotiation = null;
+    if (this._extensions) {
+      try {
+        negotiation = this._extensions.serverNegotiation(header(request, 'sec-websocket-extensions'));
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+      }
+    }
+
     const response = session.startServer(
       String(request.method),
       header(request, 'connection'),
@@ -62,7 +74,8 @@ class WebSocket extends Connection {
       header(request, 'sec-websocket-version'),
       header(request, 'sec-websocket-key'),
       header(request, 'sec-websocket-extensions'),
-      this._protocol
+      this._protocol,
+      negotiation
     );
     this._stream.write(response);
 
@@ -73,6 +86,7 @@ class WebSocket extends Connection {
       return;
     }
 
+    if (negotiation) this._startPipeline();
     this._open();
     if (body && body.length > 0) this._receive(body);
   }

@@ -14,6 +14,9 @@
 
 use std::collections::VecDeque;
 
+use crate::deflate::Compressor;
+use crate::frame::OpCode;
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -27,7 +30,8 @@ use crate::headers::HeaderList;
 use crate::session::{Config, Event, Payload, Session};
 
 /// Table layout: a header of `TABLE_HEADER` slots
-/// `[event count, next chunk offset, chunk done (0/1), output pending (0/1)]`,
+/// `[event count, next chunk offset, chunk done (0/1, or 2: go on from the
+/// offset on a later turn of the event loop), output pending (0/1)]`,
 /// then `EVENT_SLOTS` slots per event: `[kind, a, b, c]`.
 #[napi]
 pub const TABLE_HEADER: u32 = 4;
@@ -50,6 +54,18 @@ pub const EVENT_CLOSE: u32 = 4;
 #[napi]
 pub const EVENT_ERROR: u32 = 5;
 
+/// With JS extensions, a whole message for the pipeline: `a` has bit 0 set
+/// when the payload is taken (else `b..c` is its range in the chunk), bit 1
+/// for binary, and the RSV bits in their frame-byte places (0x40, 0x20, 0x10).
+#[napi]
+pub const EVENT_RAW: u32 = 6;
+/// With JS extensions, the peer's close or a failure, nothing written yet:
+/// `a` is the code, `b` has bit 0 for a failure and bit 1 when a close frame
+/// is due once the pipeline has drained; the reason or message comes from
+/// `take_text`.
+#[napi]
+pub const EVENT_SHUTDOWN: u32 = 7;
+
 #[napi]
 pub const PAYLOAD_IN_CHUNK: u32 = 0;
 #[napi]
@@ -70,27 +86,22 @@ pub struct NativeSession {
     resume_at: Option<usize>,
     /// Payloads JS takes with `take_text`/`take_buffer`, in event order.
     taken: VecDeque<Vec<u8>>,
-    /// What only the opening handshake needs, allocated when an option or
-    /// the handshake asks for it; a server drops it once open, so an idle
-    /// connection carries none of it.
-    setup: Option<Box<Setup>>,
-}
-
-/// Opening-handshake state of a `NativeSession`.
-#[derive(Default)]
-struct Setup {
     /// Headers from the `headers` option, used by the opening handshake.
     user_headers: HeaderList,
     /// The same headers as given, for the client's request, where they come
     /// after the driver's own.
     user_header_pairs: Vec<(String, String)>,
     handshake_error: Option<String>,
-    /// The client's opening handshake, from `start_client` on.
+    /// The client's opening handshake, from `start_client` until it ends.
     client: Option<ClientHandshake>,
     /// Client: where frames start in the chunk that completed the handshake.
     body_offset: u32,
     /// permessage-deflate is registered with these options.
     deflate: Option<DeflateOptions>,
+    /// What `deflate_server_response` or `activate_deflate` agreed on, for
+    /// a handshake negotiated by JS.
+    agreed_deflate: Option<crate::deflate_negotiation::Negotiated>,
+    pipeline_error: Option<String>,
 }
 
 #[napi]
@@ -112,8 +123,199 @@ impl NativeSession {
             events_base: 0,
             resume_at: None,
             taken: VecDeque::new(),
-            setup: None,
+            user_headers: HeaderList::new(),
+            user_header_pairs: Vec::new(),
+            handshake_error: None,
+            client: None,
+            body_offset: 0,
+            deflate: None,
+            agreed_deflate: None,
+            pipeline_error: None,
         }
+    }
+
+    /// With JS extensions (websocket-extensions' framework): hands messages
+    /// to the JS pipeline from now on. `allowed_rsv` is the RSV bits of the
+    /// active extensions, in frame-byte places.
+    #[napi(catch_unwind)]
+    pub fn enable_pipeline(&mut self, allowed_rsv: u32) {
+        self.session.enable_pipeline(allowed_rsv as u8);
+    }
+
+    /// Server, JS negotiation: permessage-deflate's response to the offers
+    /// in this header (its entries for permessage-deflate), or null when it
+    /// accepts none. Its parameters are used if `start_server` is then
+    /// given a response that includes it (`use_deflate`).
+    #[napi(catch_unwind)]
+    pub fn deflate_server_response(&mut self, header: String) -> Option<String> {
+        use crate::extension_header::{self, ParamValue};
+        use crate::deflate_negotiation::{self as negotiation, NAME};
+        let options = self.deflate.as_ref()?;
+        let offers = extension_header::parse(&header).ok()?;
+        let mine: Vec<&[(String, ParamValue)]> = offers
+            .iter()
+            .filter(|offer| offer.name == NAME)
+            .map(|offer| offer.params.as_slice())
+            .collect();
+        let (params, negotiated) = negotiation::server_response(options, &mine)?;
+        self.agreed_deflate = Some(negotiated);
+        Some(extension_header::serialize(NAME, &params))
+    }
+
+    /// Client, JS negotiation: permessage-deflate's offer, or its error.
+    #[napi(catch_unwind)]
+    pub fn deflate_client_offer(&self) -> Result<Option<String>> {
+        let Some(options) = self.deflate.as_ref() else {
+            return Ok(None);
+        };
+        crate::deflate_negotiation::client_offer_header(options)
+            .map(Some)
+            .map_err(Error::from_reason)
+    }
+
+    /// Client, JS negotiation: permessage-deflate's `activate` for its
+    /// entry of the response (`name; params` as one header value).
+    #[napi(catch_unwind)]
+    pub fn activate_deflate(&mut self, entry: String) -> bool {
+        let Some(options) = self.deflate.as_ref() else {
+            return false;
+        };
+        let Ok(offers) = crate::extension_header::parse(&entry) else {
+            return false;
+        };
+        let Some(offer) = offers.first() else {
+            return false;
+        };
+        match crate::deflate_negotiation::client_activate(options, &offer.params) {
+            Some(negotiated) => {
+                let _ = self.session.enable_deflate(&negotiated, options.settings);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Client, JS negotiation: the extension response was refused; what
+    /// was queued is discarded and `handshake_error` holds the message.
+    #[napi(catch_unwind)]
+    pub fn fail_handshake(&mut self, message: String) {
+        self.session.shutdown();
+        self.session.clear_output();
+        self.handshake_error = Some(message);
+    }
+
+    /// A message frame as the JS pipeline left it (opcode 1 or 2, RSV bits
+    /// in frame-byte places). Written whatever the state.
+    #[napi(catch_unwind)]
+    pub fn send_frame(&mut self, opcode: u32, rsv: u32, data: &[u8]) {
+        let opcode = if opcode == 1 { OpCode::Text } else { OpCode::Binary };
+        self.session.send_frame(opcode, rsv as u8, data);
+    }
+
+    /// A close frame, whatever the state (the JS pipeline has drained).
+    #[napi(catch_unwind)]
+    pub fn write_close(&mut self, code: u32, reason: &[u8]) {
+        self.session.write_close(code as u16, reason);
+    }
+
+    /// `close()` with JS extensions: true when open (now closing, the close
+    /// frame to be written once the pipeline drains).
+    #[napi(catch_unwind)]
+    pub fn begin_closing(&mut self) -> bool {
+        self.session.begin_closing()
+    }
+
+    /// websocket-driver's `_fail` for a failure the JS pipeline found:
+    /// −1 ignored (already closing), 1 a close frame is due, 0 none.
+    #[napi(catch_unwind)]
+    pub fn shutdown(&mut self) -> i32 {
+        match self.session.shutdown() {
+            None => -1,
+            Some(send_frame) => i32::from(send_frame),
+        }
+    }
+
+    /// permessage-deflate as a stage of the JS pipeline: compresses one
+    /// message (no tail). Null on failure, with `pipeline_error` set (an
+    /// error thrown from a `&mut self` method would leave the object
+    /// borrowed in napi-rs 3.16).
+    #[napi(catch_unwind)]
+    pub fn pipeline_deflate(&mut self, data: &[u8]) -> Option<Buffer> {
+        let mut out = Vec::new();
+        match self.session.pipeline_compress(data, &mut out) {
+            Ok(()) => Some(out.into()),
+            Err(error) => {
+                self.pipeline_error = Some(error);
+                None
+            }
+        }
+    }
+
+    /// permessage-deflate as a stage of the JS pipeline: inflates one
+    /// message, stopping one byte past maxLength. Null for corrupt data,
+    /// with zlib's message in `pipeline_error`.
+    #[napi(catch_unwind)]
+    pub fn pipeline_inflate(&mut self, data: &[u8]) -> Option<Buffer> {
+        let mut out = Vec::new();
+        match self.session.pipeline_inflate(data, &mut out) {
+            Ok(()) => Some(out.into()),
+            Err(error) => {
+                self.pipeline_error = Some(error);
+                None
+            }
+        }
+    }
+
+    /// Why the last `pipeline_deflate`, `pipeline_inflate` or
+    /// `restore_compressor` returned null.
+    #[napi(getter, catch_unwind)]
+    pub fn pipeline_error(&self) -> Option<String> {
+        self.pipeline_error.clone()
+    }
+
+    /// Prepares one message for compression on libuv's thread pool
+    /// (`CompressJob.run`). The compressor goes with it (context takeover
+    /// stays in order): until the result is given back (`send_compressed`
+    /// or `restore_compressor`), nothing else may be compressed, and JS
+    /// queues what follows. Null when there is no compressor here.
+    ///
+    /// The task is not returned from here: napi-rs keeps `&mut self`
+    /// borrowed while a task returned by a method is pending.
+    #[napi(catch_unwind)]
+    pub fn compress_job(&mut self, data: Buffer) -> Option<CompressJob> {
+        let compressor = self.session.take_compressor()?;
+        Some(CompressJob {
+            task: Some(CompressTask {
+                compressor: Some(compressor),
+                input: data,
+            }),
+        })
+    }
+
+    /// Frames a message compressed by `compress_async` (RSV1 set) and takes
+    /// its compressor back. False when the session no longer sends.
+    #[napi(catch_unwind)]
+    pub fn send_compressed(&mut self, result: &mut CompressedMessage, binary: bool) -> bool {
+        if let Some(compressor) = result.compressor.take() {
+            self.session.restore_compressor(compressor);
+        }
+        let data = std::mem::take(&mut result.data);
+        let opcode = if binary { OpCode::Binary } else { OpCode::Text };
+        self.session.send_compressed(opcode, &data)
+    }
+
+    /// Takes the compressor back from a `compress_async` result and returns
+    /// the compressed bytes (the JS pipeline's permessage-deflate stage).
+    #[napi(catch_unwind)]
+    pub fn restore_compressor(&mut self, result: &mut CompressedMessage) -> Option<Buffer> {
+        if let Some(compressor) = result.compressor.take() {
+            self.session.restore_compressor(compressor);
+        }
+        if let Some(error) = result.error.take() {
+            self.pipeline_error = Some(error);
+            return None;
+        }
+        Some(std::mem::take(&mut result.data).into())
     }
 
     /// Registers permessage-deflate (its `configure` options) for the
@@ -143,7 +345,7 @@ impl NativeSession {
             strategy: integer(strategy, defaults.strategy),
         };
         settings.validate().map_err(Error::from_reason)?;
-        self.setup_mut().deflate = Some(DeflateOptions {
+        self.deflate = Some(DeflateOptions {
             settings,
             no_context_takeover,
             max_window_bits,
@@ -162,10 +364,8 @@ impl NativeSession {
     /// The `headers` option, for the opening handshake; throws on CR or LF.
     #[napi(catch_unwind)]
     pub fn set_headers(&mut self, names: Vec<String>, values: Vec<String>) -> Result<()> {
-        let headers = header_list(&names, &values)?;
-        let setup = self.setup_mut();
-        setup.user_headers = headers;
-        setup.user_header_pairs = names.into_iter().zip(values).collect();
+        self.user_headers = header_list(&names, &values)?;
+        self.user_header_pairs = names.into_iter().zip(values).collect();
         Ok(())
     }
 
@@ -181,7 +381,6 @@ impl NativeSession {
     #[napi(catch_unwind)]
     pub fn start_server(
         &mut self,
-        env: Env,
         method: String,
         connection: Option<String>,
         upgrade: Option<String>,
@@ -189,7 +388,8 @@ impl NativeSession {
         key: Option<String>,
         extensions: Option<String>,
         protocol: Option<String>,
-    ) -> Result<Buffer> {
+        js_negotiation: Option<JsNegotiation>,
+    ) -> Buffer {
         let request = ServerRequest {
             method: &method,
             connection: connection.as_deref(),
@@ -198,36 +398,39 @@ impl NativeSession {
             key: key.as_deref(),
             extensions: extensions.as_deref(),
         };
-        // The setup is not needed after this call, unless it fails.
-        let setup = self.setup.take().map(|setup| *setup).unwrap_or_default();
-        let deflate = setup.deflate.as_ref();
-        let response = match handshake::server_response_with_deflate(&request, protocol.as_deref(), setup.user_headers, deflate) {
+        let headers = std::mem::replace(&mut self.user_headers, HeaderList::new());
+        let result = match &js_negotiation {
+            None => handshake::server_response_with_deflate(&request, protocol.as_deref(), headers, self.deflate.as_ref()),
+            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), headers, js.response.as_deref())
+                .map(|response| (response, if js.use_deflate { self.agreed_deflate } else { None })),
+        };
+        match result {
             Ok((mut response, negotiated)) => {
-                if let (Some(negotiated), Some(options)) = (negotiated, deflate) {
+                if let (Some(negotiated), Some(options)) = (negotiated, &self.deflate) {
                     // The settings were checked by `set_deflate`.
                     let _ = self.session.enable_deflate(&negotiated, options.settings);
+                }
+                if let Some(js) = &js_negotiation {
+                    self.session.enable_pipeline(js.allowed_rsv as u8);
                 }
                 self.session.open();
                 response.extend_from_slice(self.session.output());
                 self.session.clear_output();
-                response
+                response.into()
             }
             Err(error) => {
                 // Closing a connecting session discards what was queued.
                 self.session.close(1002, b"");
                 let response = handshake::bad_request(&error.message);
-                self.setup_mut().handshake_error = Some(error.message);
-                response
+                self.handshake_error = Some(error.message);
+                response.into()
             }
-        };
-        // A copy into V8's memory: cheaper than an external buffer with a
-        // finalizer, and nothing of it stays on the native heap.
-        BufferSlice::copy_from(&env, &response)?.into_buffer(&env)
+        }
     }
 
     #[napi(getter, catch_unwind)]
     pub fn handshake_error(&self) -> Option<String> {
-        self.setup.as_ref()?.handshake_error.clone()
+        self.handshake_error.clone()
     }
 
     /// Client: the opening handshake request, with a fresh key. `path` and
@@ -244,6 +447,7 @@ impl NativeSession {
         password: String,
         protocol_header: Option<String>,
         protocols: Vec<String>,
+        js_offer: Option<JsOffer>,
     ) -> Result<Buffer> {
         let target = Target {
             path: &path,
@@ -251,16 +455,24 @@ impl NativeSession {
             username: &username,
             password: &password,
         };
-        let setup = self.setup_mut();
-        let (client, request) = ClientHandshake::new_with_deflate(
-            &target,
-            protocol_header.as_deref(),
-            protocols,
-            &setup.user_header_pairs,
-            setup.deflate.clone(),
-        )
-        .map_err(|error| Error::from_reason(error.message))?;
-        setup.client = Some(client);
+        let built = match &js_offer {
+            None => ClientHandshake::new_with_deflate(
+                &target,
+                protocol_header.as_deref(),
+                protocols,
+                &self.user_header_pairs,
+                self.deflate.clone(),
+            ),
+            Some(js) => ClientHandshake::new_with_offer(
+                &target,
+                protocol_header.as_deref(),
+                protocols,
+                &self.user_header_pairs,
+                js.offer.as_deref(),
+            ),
+        };
+        let (client, request) = built.map_err(|error| Error::from_reason(error.message))?;
+        self.client = Some(client);
         Ok(request.into())
     }
 
@@ -270,17 +482,14 @@ impl NativeSession {
     /// `handshake_error`; what was queued is discarded).
     #[napi(catch_unwind)]
     pub fn receive_handshake(&mut self, chunk: &[u8]) -> u32 {
-        let Some(setup) = self.setup.as_deref_mut() else {
-            return HANDSHAKE_FAILED;
-        };
-        let Some(client) = setup.client.as_mut() else {
+        let Some(client) = self.client.as_mut() else {
             return HANDSHAKE_FAILED;
         };
         match client.receive(chunk) {
             HandshakeProgress::Pending => HANDSHAKE_PENDING,
             HandshakeProgress::Open { body_offset } => {
-                setup.body_offset = body_offset as u32;
-                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &setup.deflate) {
+                self.body_offset = body_offset as u32;
+                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &self.deflate) {
                     let _ = self.session.enable_deflate(negotiated, options.settings);
                 }
                 self.session.open();
@@ -288,7 +497,7 @@ impl NativeSession {
             }
             HandshakeProgress::Failed(message) => {
                 self.session.close(1002, b"");
-                setup.handshake_error = Some(message);
+                self.handshake_error = Some(message);
                 HANDSHAKE_FAILED
             }
         }
@@ -297,14 +506,14 @@ impl NativeSession {
     /// Client: the response's status code, once its head was read.
     #[napi(getter, catch_unwind)]
     pub fn status_code(&self) -> Option<u32> {
-        self.client()?.status_code().map(u32::from)
+        self.client.as_ref()?.status_code().map(u32::from)
     }
 
     /// Client: the response's headers as `[name, value, name, value, ...]`,
     /// names lower-cased and repeated headers joined with `", "`.
     #[napi(getter, catch_unwind)]
     pub fn response_headers(&self) -> Vec<String> {
-        let Some(client) = self.client() else {
+        let Some(client) = self.client.as_ref() else {
             return Vec::new();
         };
         client
@@ -316,13 +525,13 @@ impl NativeSession {
 
     #[napi(getter, catch_unwind)]
     pub fn body_offset(&self) -> u32 {
-        self.setup.as_ref().map_or(0, |setup| setup.body_offset)
+        self.body_offset
     }
 
     /// Client: the subprotocol the server chose, if any.
     #[napi(getter, catch_unwind)]
     pub fn selected_protocol(&self) -> Option<String> {
-        self.client()?.protocol().map(str::to_string)
+        self.client.as_ref()?.protocol().map(str::to_string)
     }
 
     /// Parses `chunk` from `offset` (unmasking it in place) and writes the
@@ -352,10 +561,12 @@ impl NativeSession {
         }
         let count = self.write_events(table);
         let done = self.events.is_empty() && self.resume_at.is_none();
+        // 2: go on from the offset on a later turn of the event loop.
+        let yielded = self.events.is_empty() && self.resume_at.is_some() && self.session.yielded();
         let header = [
             count,
             self.resume_at.unwrap_or(chunk.len()) as u32,
-            done as u32,
+            if done { 1 } else if yielded { 2 } else { 0 },
             !self.session.output().is_empty() as u32,
         ];
         if let Some(slots) = table.get_mut(..TABLE_HEADER as usize) {
@@ -433,14 +644,6 @@ impl NativeSession {
 }
 
 impl NativeSession {
-    fn setup_mut(&mut self) -> &mut Setup {
-        self.setup.get_or_insert_with(Box::default)
-    }
-
-    fn client(&self) -> Option<&ClientHandshake> {
-        self.setup.as_ref()?.client.as_ref()
-    }
-
     /// Writes as many pending events as `table` holds; returns how many.
     fn write_events(&mut self, table: &mut [u32]) -> u32 {
         let header = TABLE_HEADER as usize;
@@ -466,11 +669,38 @@ impl NativeSession {
                     self.taken.push_back(message.into_bytes());
                     [EVENT_ERROR, code as u32, 0, 0]
                 }
+                Event::Raw { binary, rsv, payload } => {
+                    let [_, taken, start, end] = payload_entry(EVENT_RAW, payload, base, &mut self.taken);
+                    let flags = taken | (u32::from(binary) << 1) | u32::from(rsv);
+                    [EVENT_RAW, flags, start, end]
+                }
+                Event::Shutdown { code, text, error, send_frame } => {
+                    self.taken.push_back(text.into_bytes());
+                    let flags = u32::from(error) | (u32::from(send_frame) << 1);
+                    [EVENT_SHUTDOWN, code as u32, flags, 0]
+                }
             };
             slot.copy_from_slice(&entry);
         }
         count as u32
     }
+}
+
+/// The server handshake's extensions as JS negotiated them (JS extensions
+/// registered): the `Sec-WebSocket-Extensions` value, whether it includes
+/// permessage-deflate (as `deflate_server_response` agreed) and the RSV
+/// bits the active extensions claim.
+#[napi(object)]
+pub struct JsNegotiation {
+    pub response: Option<String>,
+    pub use_deflate: bool,
+    pub allowed_rsv: u32,
+}
+
+/// The client's extension offer as JS made it (JS extensions registered).
+#[napi(object)]
+pub struct JsOffer {
+    pub offer: Option<String>,
 }
 
 #[napi]
@@ -600,4 +830,59 @@ pub fn is_websocket(method: String, connection: Option<String>, upgrade: Option<
 #[napi(catch_unwind)]
 pub fn select_protocol(offered: Option<String>, supported: Vec<String>) -> Option<String> {
     handshake::select_protocol(offered.as_deref(), &supported)
+}
+
+/// One message compressed on libuv's thread pool, with the connection's
+/// compressor, which comes back with the result.
+pub struct CompressTask {
+    compressor: Option<Compressor>,
+    input: Buffer,
+}
+
+/// A message and the compressor, ready to go to the thread pool.
+#[napi]
+pub struct CompressJob {
+    task: Option<CompressTask>,
+}
+
+#[napi]
+impl CompressJob {
+    /// Runs the compression on libuv's thread pool; resolves with a
+    /// `CompressedMessage`. A second call rejects.
+    #[napi(catch_unwind)]
+    pub fn run(&mut self) -> AsyncTask<CompressTask> {
+        AsyncTask::new(self.task.take().unwrap_or(CompressTask {
+            compressor: None,
+            input: Vec::<u8>::new().into(),
+        }))
+    }
+}
+
+/// What a `CompressTask` made: the compressed bytes and the compressor to
+/// give back to the session.
+#[napi]
+pub struct CompressedMessage {
+    compressor: Option<Compressor>,
+    data: Vec<u8>,
+    error: Option<String>,
+}
+
+impl Task for CompressTask {
+    type Output = (Option<Compressor>, Vec<u8>, Option<String>);
+    type JsValue = CompressedMessage;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut compressor = self.compressor.take();
+        let mut out = Vec::new();
+        let error = match compressor.as_mut() {
+            Some(compressor) => compressor.compress(&self.input, &mut out).err(),
+            None => Some("permessage-deflate is not active".to_owned()),
+        };
+        Ok((compressor, out, error))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        let (compressor, data, error) = output;
+        Ok(CompressedMessage { compressor, data, error })
+    }
 }

@@ -88,6 +88,9 @@ pub struct ClientHandshake {
     deflate: Option<DeflateOptions>,
     /// What the server's answer activated.
     negotiated: Option<Negotiated>,
+    /// JS extensions were offered: the caller activates the server's
+    /// extension response itself.
+    caller_activates: bool,
 }
 
 impl ClientHandshake {
@@ -142,6 +145,32 @@ impl ClientHandshake {
         key: &str,
         deflate: Option<DeflateOptions>,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        Self::build(target, protocol_header, protocols, user_headers, key, deflate, None)
+    }
+
+    /// [`ClientHandshake::new`] with an extension offer made by the caller
+    /// (JS extensions, websocket-extensions' `generateOffer`), who then
+    /// activates the response (`Sec-WebSocket-Extensions` is not checked).
+    pub fn new_with_offer(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+        offer: Option<&str>,
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
+        let key = generate_key();
+        Self::build(target, protocol_header, protocols, user_headers, &key, None, Some(offer))
+    }
+
+    fn build(
+        target: &Target,
+        protocol_header: Option<&str>,
+        protocols: Vec<String>,
+        user_headers: &[(String, String)],
+        key: &str,
+        deflate: Option<DeflateOptions>,
+        caller_offer: Option<Option<&str>>,
+    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
         let mut headers = HeaderList::new();
         headers.set("Host", target.host)?;
         headers.set("Upgrade", "websocket")?;
@@ -163,6 +192,9 @@ impl ClientHandshake {
             let offer = deflate_negotiation::client_offer_header(options).map_err(|message| HeaderError { message })?;
             headers.set("Sec-WebSocket-Extensions", &offer)?;
         }
+        if let Some(Some(offer)) = caller_offer {
+            headers.set("Sec-WebSocket-Extensions", offer)?;
+        }
 
         let mut request = format!("GET {} HTTP/1.1\r\n", target.path).into_bytes();
         headers.write_to(&mut request);
@@ -174,6 +206,7 @@ impl ClientHandshake {
             protocol: None,
             deflate,
             negotiated: None,
+            caller_activates: caller_offer.is_some(),
         };
         Ok((handshake, request))
     }
@@ -248,6 +281,9 @@ impl ClientHandshake {
         }
         // websocket-extensions `activate`, with permessage-deflate the only
         // extension that can have been offered.
+        if self.caller_activates {
+            return Ok(());
+        }
         let extensions = header("sec-websocket-extensions");
         let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
         for offer in &offers {

@@ -244,8 +244,25 @@ impl Inflater {
         if input.is_empty() {
             return Ok(());
         }
+        self.push_within(input, out, max_len, usize::MAX).map(|_| ())
+    }
+
+    /// [`Inflater::push`] that stops once about `budget` bytes were produced
+    /// (at least one step is always made), returning how much of `input` it
+    /// consumed; the caller feeds the rest later. This bounds the work of
+    /// one call when a little input inflates to a lot.
+    pub fn push_within(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        max_len: usize,
+        budget: usize,
+    ) -> Result<usize, InflateError> {
+        if input.is_empty() {
+            return Ok(0);
+        }
         self.fed = true;
-        let result = self.inflate(input, out, max_len);
+        let result = self.inflate(input, out, max_len, budget);
         if result.is_err() {
             self.stream = None;
             self.ended = false;
@@ -291,7 +308,9 @@ impl Inflater {
         input: &[u8],
         out: &mut Vec<u8>,
         max_len: usize,
-    ) -> Result<(), InflateError> {
+        budget: usize,
+    ) -> Result<usize, InflateError> {
+        let first = out.len();
         let window_bits = self.window_bits;
         let stream = self
             .stream
@@ -321,10 +340,14 @@ impl Inflater {
                 }
                 Ok(Status::StreamEnd) => self.ended = true,
                 Ok(_) if produced < step && (rest.is_empty() || consumed == 0) => break,
+                Ok(_) if out.len() - first >= budget && !rest.is_empty() => {
+                    return Ok(input.len() - rest.len());
+                }
                 Ok(_) => {}
             }
         }
-        Ok(())
+        // After the end of the stream the rest is ignored, as zlib does.
+        Ok(input.len())
     }
 }
 

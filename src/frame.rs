@@ -11,6 +11,7 @@ pub const FIN_BIT: u8 = 0x80;
 pub const RSV1_BIT: u8 = 0x40;
 pub const RSV2_BIT: u8 = 0x20;
 pub const RSV3_BIT: u8 = 0x10;
+pub const RSV_BITS: u8 = RSV1_BIT | RSV2_BIT | RSV3_BIT;
 pub const OPCODE_BITS: u8 = 0x0f;
 pub const MASK_BIT: u8 = 0x80;
 pub const LENGTH_BITS: u8 = 0x7f;
@@ -71,6 +72,13 @@ impl FirstByte {
     pub fn any_rsv(&self) -> bool {
         self.rsv1 || self.rsv2 || self.rsv3
     }
+
+    /// The RSV bits in their places in the byte (`RSV1_BIT | ...`).
+    pub fn rsv_bits(&self) -> u8 {
+        (if self.rsv1 { RSV1_BIT } else { 0 })
+            | (if self.rsv2 { RSV2_BIT } else { 0 })
+            | (if self.rsv3 { RSV3_BIT } else { 0 })
+    }
 }
 
 /// How the second header byte encodes the payload length.
@@ -125,6 +133,8 @@ pub struct FrameHeader {
     pub fin: bool,
     /// Set on the first frame of a compressed message (permessage-deflate).
     pub rsv1: bool,
+    /// All three RSV bits, in their places in the first byte.
+    pub rsv: u8,
     /// `None` for opcodes hybi-13 does not define (only reachable while
     /// closing, when faye ignores the failure and skips the frame).
     pub opcode: Option<OpCode>,
@@ -141,9 +151,14 @@ pub fn encode_header(out: &mut Vec<u8>, opcode: OpCode, payload_len: usize, mask
 
 /// [`encode_header`], with RSV1 set for a compressed message.
 pub fn encode_header_rsv1(out: &mut Vec<u8>, opcode: OpCode, rsv1: bool, payload_len: usize, mask: Option<[u8; 4]>) {
+    encode_header_rsv(out, opcode, if rsv1 { RSV1_BIT } else { 0 }, payload_len, mask);
+}
+
+/// [`encode_header`] with any RSV bits (`RSV1_BIT | RSV2_BIT | RSV3_BIT`),
+/// as an extension's pipeline left them.
+pub fn encode_header_rsv(out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload_len: usize, mask: Option<[u8; 4]>) {
     let mask_bit = if mask.is_some() { MASK_BIT } else { 0 };
-    let rsv1_bit = if rsv1 { RSV1_BIT } else { 0 };
-    out.push(FIN_BIT | rsv1_bit | opcode as u8);
+    out.push(FIN_BIT | (rsv & RSV_BITS) | opcode as u8);
     match payload_len {
         // The casts cannot truncate: each arm bounds the value.
         0..=125 => out.push(mask_bit | payload_len as u8),

@@ -116,8 +116,34 @@ pub fn server_response(
 pub fn server_response_with_deflate(
     request: &ServerRequest,
     protocol: Option<&str>,
-    mut user_headers: HeaderList,
+    user_headers: HeaderList,
     deflate: Option<&DeflateOptions>,
+) -> Result<(Vec<u8>, Option<Negotiated>), HandshakeError> {
+    respond(request, protocol, user_headers, Answer::Deflate(deflate))
+}
+
+/// [`server_response`] with the `Sec-WebSocket-Extensions` value the caller
+/// negotiated (JS extensions: websocket-extensions' `generateResponse`).
+/// The client's header is still parsed, so a malformed one fails as in faye.
+pub fn server_response_with_extensions(
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    user_headers: HeaderList,
+    extensions: Option<&str>,
+) -> Result<Vec<u8>, HandshakeError> {
+    respond(request, protocol, user_headers, Answer::Given(extensions)).map(|(response, _)| response)
+}
+
+enum Answer<'a> {
+    Deflate(Option<&'a DeflateOptions>),
+    Given(Option<&'a str>),
+}
+
+fn respond(
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    mut user_headers: HeaderList,
+    answer: Answer,
 ) -> Result<(Vec<u8>, Option<Negotiated>), HandshakeError> {
     if !is_websocket(request.method, request.connection, request.upgrade) {
         return Err(HandshakeError::new("Not a WebSocket request"));
@@ -148,6 +174,15 @@ pub fn server_response_with_deflate(
         .map_err(|error| HandshakeError::new(error.message))?;
     // websocket-extensions' generateResponse for a lone permessage-deflate.
     let mut negotiated = None;
+    let deflate = match answer {
+        Answer::Deflate(deflate) => deflate,
+        Answer::Given(value) => {
+            if let Some(value) = value {
+                headers.set("Sec-WebSocket-Extensions", value)?;
+            }
+            None
+        }
+    };
     if let Some(options) = deflate {
         let mine: Vec<&[(String, ParamValue)]> = offers
             .iter()

@@ -11,7 +11,7 @@
 
 use crate::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
-    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN,
+    MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
 };
 use crate::deflate::{InflateError, Inflater};
 use crate::mask::apply_mask;
@@ -64,9 +64,21 @@ pub enum Incoming {
     Ping(Payload),
     Pong(Payload),
     Close(Payload),
+    /// A complete message for the JS extension pipeline: its first frame's
+    /// RSV bits and its bytes as they came (not inflated, not validated).
+    Raw { binary: bool, rsv: u8, payload: Payload },
     /// Parsing has stopped for good.
     Violation(Violation),
+    /// This call's inflate budget is spent: the caller lets the event loop
+    /// run, then goes on from the returned cursor (the rest of the frame is
+    /// still masked as it came).
+    Yield,
 }
+
+/// Inflated bytes one `receive` call produces at most (about 1.5 ms of
+/// zlib work): a little compressed input that inflates to a lot is spread
+/// over several turns of the event loop.
+pub const INFLATE_BUDGET: usize = 512 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum MessageKind {
@@ -172,6 +184,9 @@ struct Message {
     dropped: bool,
     /// RSV1 was set on the first frame: the bytes are inflated as they come.
     compressed: bool,
+    /// The first frame's RSV bits (only continuation frames follow it,
+    /// and those may not have any).
+    rsv: u8,
     data: Vec<u8>,
     utf8: Utf8Validator,
 }
@@ -185,6 +200,7 @@ impl Message {
             fragments: 0,
             dropped: false,
             compressed: false,
+            rsv: 0,
             data: Vec::new(),
             utf8: Utf8Validator::new(),
         }
@@ -199,8 +215,9 @@ impl Message {
         }
     }
 
-    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool) {
+    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool, rsv: u8) {
         self.open = true;
+        self.rsv = rsv;
         self.kind = kind;
         self.length = frame_len;
         self.fragments = 1;
@@ -241,11 +258,20 @@ impl Message {
     }
 
     /// Inflates a piece of a compressed message into the message.
-    fn push_compressed(&mut self, piece: &[u8], inflater: &mut Inflater, max_length: u64) -> Result<(), Violation> {
+    /// Stops after about `budget` bytes of output; returns the bytes of
+    /// `piece` consumed and the bytes produced.
+    fn push_compressed(
+        &mut self,
+        piece: &[u8],
+        inflater: &mut Inflater,
+        max_length: u64,
+        budget: usize,
+    ) -> Result<(usize, usize), Violation> {
         let start = self.data.len();
-        let result = inflater.push(piece, &mut self.data, limit(max_length));
+        let result = inflater.push_within(piece, &mut self.data, limit(max_length), budget);
         self.validate_from(start);
-        result.map_err(inflate_violation)
+        let produced = self.data.len() - start;
+        result.map(|consumed| (consumed, produced)).map_err(inflate_violation)
     }
 
     /// Ends a compressed message: the tail, then the inflated size check.
@@ -306,6 +332,13 @@ pub struct Receiver {
     message: Message,
     /// permessage-deflate is active: RSV1 may start a data message.
     inflater: Option<Inflater>,
+    /// The RSV bits active extensions claim on the first frame of a
+    /// message (websocket-extensions' `validFrameRsv`).
+    allowed_rsv: u8,
+    /// JS extensions are active: messages go out as [`Incoming::Raw`].
+    raw: bool,
+    /// Bytes the inflater may still produce in this call.
+    inflate_budget: usize,
 }
 
 impl Receiver {
@@ -328,12 +361,30 @@ impl Receiver {
             },
             message: Message::new(),
             inflater: None,
+            allowed_rsv: 0,
+            raw: false,
+            inflate_budget: INFLATE_BUDGET,
         }
+    }
+
+    /// A new turn of the event loop: a fresh inflate budget.
+    pub fn reset_inflate_budget(&mut self) {
+        self.inflate_budget = INFLATE_BUDGET;
+    }
+
+    /// Hands every message over as [`Incoming::Raw`] for JS extensions,
+    /// accepting `allowed_rsv` on the first frame of a message; any
+    /// inflater moves out to the caller, which runs it in the pipeline.
+    pub fn set_raw_messages(&mut self, allowed_rsv: u8) -> Option<Inflater> {
+        self.raw = true;
+        self.allowed_rsv = allowed_rsv;
+        self.inflater.take()
     }
 
     /// Turns on permessage-deflate for the messages that follow.
     pub fn enable_inflate(&mut self, inflater: Inflater) {
         self.inflater = Some(inflater);
+        self.allowed_rsv |= RSV1_BIT;
     }
 
     /// Whether a compression stream is held (for memory accounting).
@@ -477,6 +528,7 @@ impl Receiver {
         HeaderStep::Ready(FrameHeader {
             fin: first.fin,
             rsv1: first.rsv1,
+            rsv: first.rsv_bits(),
             opcode,
             mask,
             payload_len,
@@ -488,12 +540,11 @@ impl Receiver {
     fn check_first_byte(&self, first: &FirstByte, opcode: Option<OpCode>) -> Option<Violation> {
         // validFrameRsv: an active extension claims RSV1, on the first
         // frame of a data message only.
-        let claimed = self.inflater.is_some()
-            && first.rsv1
-            && !first.rsv2
-            && !first.rsv3
-            && matches!(opcode, Some(OpCode::Text | OpCode::Binary));
-        if first.any_rsv() && !claimed {
+        let claimed = |first: &FirstByte| {
+            first.rsv_bits() & !self.allowed_rsv == 0
+                && matches!(opcode, Some(OpCode::Text | OpCode::Binary))
+        };
+        if first.any_rsv() && !claimed(first) {
             return Some(Violation::new(
                 PROTOCOL_ERROR,
                 format!(
@@ -605,12 +656,16 @@ impl Receiver {
                     return self.fail(Self::too_many_fragments(), closing);
                 }
                 match in_chunk {
-                    Some(len) if header.fin && !closing && !header.rsv1 => {
+                    Some(len) if header.fin && !closing && !(header.rsv1 && self.inflater.is_some()) => {
                         let range = self.unmask_in_place(chunk, cursor, len, header.mask);
+                        if self.raw {
+                            return Some(raw(message, header.rsv, Payload::Chunk(range)));
+                        }
                         return self.whole_message(message, range, chunk);
                     }
                     _ => {
-                        self.message.start(message, header.payload_len, closing, header.rsv1);
+                        let compressed = header.rsv1 && self.inflater.is_some();
+                        self.message.start(message, header.payload_len, closing, compressed, header.rsv);
                         Plan::Assemble
                     }
                 }
@@ -701,13 +756,20 @@ impl Receiver {
         let end = cursor.saturating_add(take);
         let stored = match chunk.get_mut(*cursor..end) {
             Some(piece) => self.store(piece),
-            None => Ok(()),
+            None => Ok(take),
         };
-        *cursor = end;
-        if let Err(violation) = stored {
-            return self.fail(violation, closing);
+        let consumed = match stored {
+            Ok(consumed) => consumed.min(take),
+            Err(violation) => {
+                *cursor = end;
+                return self.fail(violation, closing);
+            }
+        };
+        *cursor += consumed;
+        self.frame.remaining -= consumed as u64;
+        if consumed < take {
+            return Some(Incoming::Yield);
         }
-        self.frame.remaining -= take as u64;
         if self.frame.remaining > 0 {
             return None;
         }
@@ -718,27 +780,40 @@ impl Receiver {
     /// Unmasks and keeps a piece of payload, if the plan keeps it at all.
     /// Compressed pieces are inflated at once, so the inflated size is
     /// checked as it grows; that can fail.
-    fn store(&mut self, piece: &mut [u8]) -> Result<(), Violation> {
+    /// Returns how much of `piece` was used: all of it, unless the inflate
+    /// budget ran out (the rest is then masked again, as it came).
+    fn store(&mut self, piece: &mut [u8]) -> Result<usize, Violation> {
         let keeps = match self.frame.plan {
             Plan::Control(_) => true,
             Plan::Assemble => !self.message.dropped,
             Plan::Skip | Plan::SkipThenFail(_) => false,
         };
         if !keeps {
-            return Ok(());
+            return Ok(piece.len());
         }
+        let unmasked = self.frame.unmasked;
         if let Some(key) = self.frame.mask {
-            apply_mask(piece, key, self.frame.unmasked);
-            self.frame.unmasked = self.frame.unmasked.wrapping_add(piece.len());
+            apply_mask(piece, key, unmasked);
+            self.frame.unmasked = unmasked.wrapping_add(piece.len());
         }
         match (&self.frame.plan, self.inflater.as_mut()) {
             (Plan::Control(_), _) => self.control.push(piece),
             (_, Some(inflater)) if self.message.compressed => {
-                return self.message.push_compressed(piece, inflater, self.limits.max_length);
+                let (consumed, produced) =
+                    self.message
+                        .push_compressed(piece, inflater, self.limits.max_length, self.inflate_budget)?;
+                self.inflate_budget = self.inflate_budget.saturating_sub(produced);
+                if consumed < piece.len() {
+                    if let (Some(key), Some(rest)) = (self.frame.mask, piece.get_mut(consumed..)) {
+                        apply_mask(rest, key, unmasked.wrapping_add(consumed));
+                    }
+                    self.frame.unmasked = unmasked.wrapping_add(consumed);
+                }
+                return Ok(consumed);
             }
             _ => self.message.push(piece),
         }
-        Ok(())
+        Ok(piece.len())
     }
 
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {
@@ -763,15 +838,27 @@ impl Receiver {
                 }
             }
         }
+        let rsv = self.message.rsv;
         let (kind, data, valid_utf8) = self.message.complete()?;
         if closing {
             return None;
+        }
+        if self.raw {
+            return Some(raw(kind, rsv, Payload::Owned(data)));
         }
         match kind {
             MessageKind::Binary => Some(Incoming::Binary(Payload::Owned(data))),
             MessageKind::Text if valid_utf8 => Some(Incoming::Text(Payload::Owned(data))),
             MessageKind::Text => self.fail(invalid_utf8(), closing),
         }
+    }
+}
+
+fn raw(kind: MessageKind, rsv: u8, payload: Payload) -> Incoming {
+    Incoming::Raw {
+        binary: kind == MessageKind::Binary,
+        rsv,
+        payload,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The frame writer: appends whole frames (FIN set) to the output buffer.
 
-use crate::frame::{encode_header_rsv1, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, RSV1_BIT};
 use crate::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.
@@ -25,7 +25,12 @@ impl Sender {
 
     /// A compressed message as one frame, RSV1 set (permessage-deflate).
     pub fn compressed_message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
-        self.write_frame(out, opcode, true, &[payload]);
+        self.write_frame(out, opcode, RSV1_BIT, &[payload]);
+    }
+
+    /// A message with the RSV bits an extension pipeline set.
+    pub fn message_rsv(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload: &[u8]) {
+        self.write_frame(out, opcode, rsv, &[payload]);
     }
 
     /// A ping or pong. faye sends longer payloads as they are, which makes an
@@ -44,14 +49,14 @@ impl Sender {
     }
 
     fn write(&mut self, out: &mut Vec<u8>, opcode: OpCode, parts: &[&[u8]]) {
-        self.write_frame(out, opcode, false, parts);
+        self.write_frame(out, opcode, 0, parts);
     }
 
-    fn write_frame(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv1: bool, parts: &[&[u8]]) {
+    fn write_frame(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv: u8, parts: &[&[u8]]) {
         let len: usize = parts.iter().map(|part| part.len()).sum();
         let key = self.keys.as_mut().map(MaskKeySource::next_key);
         out.reserve(len.saturating_add(14));
-        encode_header_rsv1(out, opcode, rsv1, len, key);
+        encode_header_rsv(out, opcode, rsv, len, key);
         let payload_start = out.len();
         for part in parts {
             out.extend_from_slice(part);

@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use crate::deflate::{Compressor, CompressorSettings, Inflater};
 use crate::deflate_negotiation::Negotiated;
-use crate::frame::{encode_header, OpCode};
+use crate::deflate::InflateError;
+use crate::frame::{encode_header, OpCode, RSV_BITS};
 use crate::receiver::{Incoming, Limits, Receiver, Violation};
 use crate::sender::Sender;
 
@@ -91,6 +92,18 @@ pub enum Event {
     Close { code: u16, reason: String },
     /// A protocol failure: faye's code and exact message.
     Error { code: u16, message: String },
+    /// With JS extensions: a whole message as it came off the wire, for the
+    /// pipeline (`rsv` holds the first frame's RSV bits in place).
+    Raw { binary: bool, rsv: u8, payload: Payload },
+    /// With JS extensions: the peer's close (`error` false) or a failure
+    /// (`error` true). Nothing was written: the caller waits for the
+    /// pipeline, then writes the close frame if `send_frame`.
+    Shutdown {
+        code: u16,
+        text: String,
+        error: bool,
+        send_frame: bool,
+    },
 }
 
 pub struct Session {
@@ -106,6 +119,14 @@ pub struct Session {
     /// Compressed bytes of the message being sent (kept between messages
     /// only up to `KEPT_OUTPUT_CAPACITY`).
     scratch: Vec<u8>,
+    /// JS extensions are active: messages are handed over raw, closing
+    /// waits for the JS pipeline, and permessage-deflate (if negotiated)
+    /// runs as one of its stages with this inflater.
+    pipeline: bool,
+    pipeline_inflater: Option<Inflater>,
+    max_length: u64,
+    /// The last `receive` stopped because its inflate budget was spent.
+    yielded: bool,
 }
 
 impl Session {
@@ -125,7 +146,111 @@ impl Session {
             paused: None,
             compressor: None,
             scratch: Vec::new(),
+            pipeline: false,
+            pipeline_inflater: None,
+            max_length: config.max_length,
+            yielded: false,
         }
+    }
+
+    /// Whether the last `receive` returned early to let the event loop run
+    /// (a compressed message inflating to more than `INFLATE_BUDGET`): the
+    /// caller goes on from the returned offset on a later turn.
+    pub fn yielded(&self) -> bool {
+        self.yielded
+    }
+
+    /// Hands messages to a JS extension pipeline from now on; `allowed_rsv`
+    /// are the RSV bits the active extensions claim (RSV1 included when
+    /// permessage-deflate is active). Call after `enable_deflate`.
+    pub fn enable_pipeline(&mut self, allowed_rsv: u8) {
+        self.pipeline = true;
+        if let Some(inflater) = self.receiver.set_raw_messages(allowed_rsv & RSV_BITS) {
+            self.pipeline_inflater = Some(inflater);
+        }
+    }
+
+    pub fn pipeline_enabled(&self) -> bool {
+        self.pipeline
+    }
+
+    /// permessage-deflate as a pipeline stage: one whole message out.
+    pub fn pipeline_compress(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        match self.compressor.as_mut() {
+            Some(compressor) => compressor.compress(data, out),
+            None => Err("permessage-deflate is not active".to_owned()),
+        }
+    }
+
+    /// permessage-deflate as a pipeline stage: one whole message in. Output
+    /// stops one byte past maxLength (the caller's length check then fails
+    /// the message with 1009, as faye's check after the pipeline does).
+    pub fn pipeline_inflate(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let limit = usize::try_from(self.max_length).unwrap_or(usize::MAX);
+        match self.pipeline_inflater.as_mut() {
+            Some(inflater) => match inflater.inflate_message(data, out, limit) {
+                Ok(()) | Err(InflateError::TooLarge) => Ok(()),
+                Err(InflateError::Corrupt(message)) => Err(message),
+            },
+            None => Err("permessage-deflate is not active".to_owned()),
+        }
+    }
+
+    /// Writes a message frame as the pipeline left it, whatever the state:
+    /// messages in the pipeline when closing began still go out, before the
+    /// close frame (websocket-driver's `frame()` callback).
+    pub fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
+        self.sender.message_rsv(&mut self.output, opcode, rsv & RSV_BITS, data);
+    }
+
+    /// Writes a close frame, whatever the state (the pipeline has drained).
+    pub fn write_close(&mut self, code: u16, reason: &[u8]) {
+        self.sender.close(&mut self.output, code, reason);
+    }
+
+    /// `close()` with JS extensions: Open becomes Closing without a frame
+    /// (the caller writes it once the pipeline has drained) and true is
+    /// returned; Connecting closes as [`Session::close`] does.
+    pub fn begin_closing(&mut self) -> bool {
+        match self.state {
+            ReadyState::Open => {
+                self.state = ReadyState::Closing;
+                true
+            }
+            _ => self.close(1000, b""),
+        }
+    }
+
+    /// websocket-driver's `_fail` for a failure found by the JS pipeline:
+    /// ignored (None) once closing; otherwise parsing stops for good and
+    /// the result says whether a close frame is due (the connection was open).
+    pub fn shutdown(&mut self) -> Option<bool> {
+        match self.state {
+            ReadyState::Closing | ReadyState::Closed => None,
+            state => {
+                self.state = ReadyState::Closed;
+                Some(state == ReadyState::Open)
+            }
+        }
+    }
+
+    /// Takes the compressor away for work off the JS thread; while it is
+    /// away, messages are not compressed here (the caller queues them).
+    pub fn take_compressor(&mut self) -> Option<Compressor> {
+        self.compressor.take()
+    }
+
+    pub fn restore_compressor(&mut self, compressor: Compressor) {
+        self.compressor = Some(compressor);
+    }
+
+    /// A message compressed elsewhere, framed with RSV1 set.
+    pub fn send_compressed(&mut self, opcode: OpCode, compressed: &[u8]) -> bool {
+        if !self.can_send() {
+            return false;
+        }
+        self.sender.compressed_message(&mut self.output, opcode, compressed);
+        true
     }
 
     /// Turns permessage-deflate on with the negotiated parameters: incoming
@@ -175,11 +300,17 @@ impl Session {
         if let Some(paused) = self.paused.take() {
             self.handle(paused, &[], events);
         }
+        self.yielded = false;
+        self.receiver.reset_inflate_budget();
         let mut cursor = 0;
         // After a close frame or a failure, faye stops parsing for good.
         while self.state != ReadyState::Closed {
             let closing = self.state == ReadyState::Closing;
             let incoming = self.receiver.next(chunk, &mut cursor, closing)?;
+            if incoming == Incoming::Yield {
+                self.yielded = true;
+                return Some(cursor);
+            }
             if writes_output(&incoming) && !events.is_empty() {
                 self.paused = Some(detached(incoming, chunk));
                 return Some(cursor);
@@ -279,6 +410,8 @@ impl Session {
                     .control(&mut self.output, OpCode::Pong, payload.bytes(chunk))
             }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
+            Incoming::Raw { binary, rsv, payload } => events.push(Event::Raw { binary, rsv, payload }),
+            Incoming::Yield => {}
             Incoming::Close(payload) => self.peer_closed(payload.bytes(chunk), events),
             Incoming::Violation(violation) => self.failed(violation, events),
         }
@@ -287,6 +420,12 @@ impl Session {
     /// `_shutdown` for the peer's close frame: echo it if we were open.
     fn peer_closed(&mut self, payload: &[u8], events: &mut Vec<Event>) {
         let (code, reason) = peer_close_code_and_reason(payload);
+        if self.pipeline {
+            let send_frame = self.state == ReadyState::Open;
+            self.state = ReadyState::Closed;
+            events.push(Event::Shutdown { code, text: reason, error: false, send_frame });
+            return;
+        }
         if self.state == ReadyState::Open {
             self.sender.close(&mut self.output, code, reason.as_bytes());
         }
@@ -296,6 +435,17 @@ impl Session {
 
     /// `_shutdown` for a failure: a close frame carrying it, if we were open.
     fn failed(&mut self, violation: Violation, events: &mut Vec<Event>) {
+        if self.pipeline {
+            let send_frame = self.state == ReadyState::Open;
+            self.state = ReadyState::Closed;
+            events.push(Event::Shutdown {
+                code: violation.code,
+                text: violation.message,
+                error: true,
+                send_frame,
+            });
+            return;
+        }
         if self.state == ReadyState::Open {
             self.sender.close(
                 &mut self.output,
