@@ -109,10 +109,38 @@ function createExtensions(options, session, maxLength) {
   return new Extensions(options.extensions, session, maxLength || DEFAULT_MAX_LENGTH, OFF_THREAD_MIN);
 }
 
-function flushOnNextTick(connection) {
-  connection._flushScheduled = false;
-  connection._flush();
+// Connections with frames queued in this tick, flushed together on the next
+// tick in the order they first queued. One process.nextTick for all of them
+// (as lib/eventsource.js does): the callback costs more than the write.
+let pendingFlushes = [];
+let flushesScheduled = false;
+
+function flushPending() {
+  // A connection that sends while this runs (from a 'drain' or a write
+  // callback) is queued for another tick.
+  const connections = pendingFlushes;
+  pendingFlushes = [];
+  flushesScheduled = false;
+  for (let i = 0; i < connections.length; i += 1) {
+    const connection = connections[i];
+    connection._flushScheduled = false;
+    connection._flush();
+  }
 }
+
+// faye's message event, built without Event's generic constructor: the same
+// own keys in the same order (type, data, bubbles, cancelable, then what
+// dispatchEvent adds), the same prototype.
+function MessageEvent(data, target) {
+  this.type = 'message';
+  this.data = data;
+  this.bubbles = false;
+  this.cancelable = false;
+  this.currentTarget = target;
+  this.target = target;
+  this.eventPhase = Event.AT_TARGET;
+}
+MessageEvent.prototype = Event.prototype;
 
 class Connection extends Stream {
   // faye's API(options). `session` is the native session, `url` and
@@ -232,7 +260,8 @@ class Connection extends Stream {
     if (Buffer.isBuffer(data)) {
       accepted = this._sendBinary(session, data);
     } else {
-      accepted = session.sendText(String(data));
+      data = String(data);
+      accepted = session.sendText(data, data.length);
     }
     if (accepted < 0) return false;
 
@@ -295,7 +324,7 @@ class Connection extends Stream {
       }
       queue.shift();
       this._compressingBytes -= item.size;
-      const accepted = item.isBinary ? session.sendBinary(item.data) : session.sendText(item.data);
+      const accepted = item.isBinary ? session.sendBinary(item.data) : session.sendText(item.data, item.data.length);
       if (accepted >= 0) this._queuedBytes += item.size;
     }
     this._compressQueue = null;
@@ -519,7 +548,7 @@ class Connection extends Stream {
     const session = this._session;
     switch (kind) {
       case EVENT_TEXT:
-        return this._receiveMessage(a === PAYLOAD_IN_CHUNK ? chunk.toString('utf8', b, c) : session.takeText());
+        return this._receiveMessage(a === PAYLOAD_IN_CHUNK ? chunk.utf8Slice(b, c) : session.takeText());
       case EVENT_BINARY:
         return this._receiveMessage(a === PAYLOAD_IN_CHUNK ? chunk.subarray(b, c) : session.takeBuffer());
       case EVENT_PONG:
@@ -557,7 +586,10 @@ class Connection extends Stream {
   _scheduleFlush() {
     if (this._flushScheduled) return;
     this._flushScheduled = true;
-    process.nextTick(flushOnNextTick, this);
+    pendingFlushes.push(this);
+    if (flushesScheduled) return;
+    flushesScheduled = true;
+    process.nextTick(flushPending);
   }
 
   // Writes everything queued so far in one socket write (or one corked
@@ -623,12 +655,15 @@ class Connection extends Stream {
     this.dispatchEvent(event);
   }
 
+  // dispatchEvent inlined for the message event.
   _receiveMessage(data) {
     if (this.readyState > OPEN) return;
     if (this.readable) this.emit('data', data);
 
-    const event = new Event('message', { data });
-    this.dispatchEvent(event);
+    const event = new MessageEvent(data, this);
+    const handler = this.onmessage;
+    if (handler) handler.call(this, event);
+    this.emit('message', event);
   }
 
   _emitError(message) {

@@ -18,6 +18,7 @@ use crate::deflate::Compressor;
 use crate::frame::OpCode;
 
 use napi::bindgen_prelude::*;
+use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
 use crate::client_handshake::{
@@ -74,6 +75,10 @@ pub const PAYLOAD_TAKEN: u32 = 1;
 /// Owned binary payloads at least this long become external buffers (no
 /// copy); shorter ones are copied, which is cheaper than a finalizer.
 const EXTERNAL_BUFFER_MIN: usize = 64 * 1024;
+
+/// Strings up to this many UTF-16 code units are written into the output
+/// directly (which reserves 3 bytes per unit).
+const DIRECT_TEXT_MAX_UNITS: usize = 16 * 1024;
 
 #[napi]
 pub struct NativeSession {
@@ -600,9 +605,42 @@ impl NativeSession {
 
     /// Queues a text frame; returns the payload's byte length, or −1 when
     /// the session no longer sends (closing or closed).
+    /// `units` is the string's `length` (UTF-16 code units). Short strings
+    /// are written as UTF-8 straight into the session's output by one
+    /// `napi_get_value_string_utf8`; longer ones (and compressed messages)
+    /// go through a Rust `String`.
     #[napi(catch_unwind)]
-    pub fn send_text(&mut self, text: String) -> i32 {
-        accepted_length(self.session.send_text(text.as_bytes()), text.len())
+    pub fn send_text(&mut self, text: JsString, units: u32) -> Result<i32> {
+        let value = text.value();
+        let units = units as usize;
+        if units <= DIRECT_TEXT_MAX_UNITS {
+            // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate
+            // pair 4 for 2 units); napi adds a NUL terminator after them.
+            let room = units * 3 + 1;
+            let filled = self.session.send_text_filled(room, |buf| {
+                let mut written = 0usize;
+                // SAFETY: `buf` is `room` writable bytes; napi writes at most
+                // `room` of them (the text and its NUL) and reports the text's.
+                let status = unsafe {
+                    sys::napi_get_value_string_utf8(
+                        value.env,
+                        value.value,
+                        buf.as_mut_ptr().cast(),
+                        room,
+                        &mut written,
+                    )
+                };
+                (status == sys::Status::napi_ok && written < room).then_some(written)
+            });
+            match filled {
+                Ok(Some(written)) => return Ok(accepted_length(true, written)),
+                Ok(None) if !self.session.can_send_messages() => return Ok(-1),
+                _ => {}
+            }
+        }
+        // SAFETY: the value is a JS string from this call's arguments.
+        let text = unsafe { String::from_napi_value(value.env, value.value)? };
+        Ok(accepted_length(self.session.send_text(text.as_bytes()), text.len()))
     }
 
     #[napi(catch_unwind)]

@@ -1,6 +1,8 @@
 //! The frame writer: appends whole frames (FIN set) to the output buffer.
 
-use crate::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, RSV1_BIT};
+use std::mem::MaybeUninit;
+
+use crate::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT};
 use crate::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.
@@ -21,6 +23,54 @@ impl Sender {
     /// A text or binary message as one frame.
     pub fn message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         self.write(out, opcode, &[payload]);
+    }
+
+    /// A message whose payload `fill` writes straight into `out`, saving a
+    /// copy: `fill` gets room for up to `max_len` bytes and returns how many
+    /// it wrote, or `None` to leave `out` as it was. The header is written
+    /// for `max_len` first and rewritten for the real length (moving the
+    /// payload when that header is shorter).
+    pub fn message_filled(
+        &mut self,
+        out: &mut Vec<u8>,
+        opcode: OpCode,
+        max_len: usize,
+        fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Option<usize>,
+    ) -> Option<usize> {
+        let start = out.len();
+        let key = self.keys.as_mut().map(MaskKeySource::next_key);
+        out.reserve(max_len.saturating_add(MAX_HEADER_LEN));
+        encode_header_rsv(out, opcode, 0, max_len, key);
+        let guessed_start = out.len();
+        let room = out.spare_capacity_mut().get_mut(..max_len)?;
+        let written = match fill(room) {
+            Some(written) if written <= max_len => written,
+            _ => {
+                out.truncate(start);
+                return None;
+            }
+        };
+        // SAFETY: `fill` initialised the first `written` bytes of the spare
+        // capacity, which start at `guessed_start`.
+        unsafe { out.set_len(guessed_start + written) };
+        // The real header is never longer than the guessed one.
+        out.truncate(start);
+        encode_header_rsv(out, opcode, 0, written, key);
+        let payload_start = out.len();
+        if payload_start != guessed_start {
+            // SAFETY: the bytes up to `guessed_start + written` are still
+            // initialised (truncating a Vec<u8> keeps its memory).
+            unsafe { out.set_len(guessed_start + written) };
+            out.copy_within(guessed_start..guessed_start + written, payload_start);
+            out.truncate(payload_start + written);
+        } else {
+            // SAFETY: as above; the header kept its length.
+            unsafe { out.set_len(payload_start + written) };
+        }
+        if let (Some(key), Some(payload)) = (key, out.get_mut(payload_start..)) {
+            apply_mask(payload, key, 0);
+        }
+        Some(written)
     }
 
     /// A compressed message as one frame, RSV1 set (permessage-deflate).
@@ -95,6 +145,40 @@ mod tests {
         let mut payload = frame[header_len..].to_vec();
         apply_mask(&mut payload, key, 0);
         payload
+    }
+
+    fn filled(masking: bool, max_len: usize, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xaa];
+        let written = Sender::new(masking).message_filled(&mut out, OpCode::Text, max_len, |room| {
+            for (slot, byte) in room.iter_mut().zip(payload) {
+                slot.write(*byte);
+            }
+            Some(payload.len())
+        });
+        assert_eq!(written, Some(payload.len()));
+        out
+    }
+
+    #[test]
+    fn filled_frames_match_copied_ones() {
+        for (max_len, len) in [(0, 0), (10, 3), (125, 125), (126, 125), (400, 5), (400, 200), (70000, 100), (70000, 65536)] {
+            let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut expected = vec![0xaa];
+            Sender::new(false).message(&mut expected, OpCode::Text, &payload);
+            assert_eq!(filled(false, max_len, &payload), expected, "max {max_len} len {len}");
+            let masked = filled(true, max_len, &payload);
+            let header_len = expected.len() - 1 - len + 4;
+            assert_eq!(masked[1] & 0x7f, expected[1] & 0x7f);
+            assert_eq!(unmask(&masked[1..], header_len), payload);
+        }
+    }
+
+    #[test]
+    fn a_refused_fill_leaves_the_output_alone() {
+        let mut out = vec![1, 2, 3];
+        let written = Sender::new(false).message_filled(&mut out, OpCode::Text, 300, |_| None);
+        assert_eq!(written, None);
+        assert_eq!(out, [1, 2, 3]);
     }
 
     #[test]

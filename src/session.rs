@@ -2,6 +2,7 @@
 //! socket bytes in, events and bytes to write out. The state rules follow
 //! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use crate::deflate::{Compressor, CompressorSettings, Inflater};
@@ -324,6 +325,24 @@ impl Session {
         self.send_message(OpCode::Text, data)
     }
 
+    /// A text message whose UTF-8 `fill` writes into the output itself
+    /// (see `Sender::message_filled`). `Err(())` when permessage-deflate is
+    /// active: the caller sends the bytes with `send_text` instead.
+    /// `Ok(None)`: the session no longer sends, or `fill` gave up.
+    pub fn send_text_filled(
+        &mut self,
+        max_len: usize,
+        fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Option<usize>,
+    ) -> Result<Option<usize>, ()> {
+        if self.compressor.is_some() {
+            return Err(());
+        }
+        if !self.can_send() {
+            return Ok(None);
+        }
+        Ok(self.sender.message_filled(&mut self.output, OpCode::Text, max_len, fill))
+    }
+
     pub fn send_binary(&mut self, data: &[u8]) -> bool {
         self.send_message(OpCode::Binary, data)
     }
@@ -374,6 +393,11 @@ impl Session {
     pub fn clear_output(&mut self) {
         self.output.clear();
         self.output.shrink_to(KEPT_OUTPUT_CAPACITY);
+    }
+
+    /// Whether messages are still accepted (connecting or open).
+    pub fn can_send_messages(&self) -> bool {
+        self.can_send()
     }
 
     fn can_send(&self) -> bool {
