@@ -599,9 +599,15 @@ class Connection extends Stream {
     const socket = this._stream;
     if (!session || this._outputHeld() || this.readyState === CLOSED) return;
 
-    const output = session.takeOutput();
+    const length = session.outputLength();
     const chunks = this._directChunks;
-    if (!output && !chunks) return;
+    if (length === 0 && !chunks) return;
+    let output = null;
+    if (length > 0) {
+      // Small buffers come from Node's pool: cheaper than one made natively.
+      output = Buffer.allocUnsafe(length);
+      session.takeOutputInto(output);
+    }
 
     const bytes = this._queuedBytes;
     this._queuedBytes = 0;

@@ -668,6 +668,27 @@ impl NativeSession {
         self.session.close(code as u16, reason)
     }
 
+    /// How many bytes are queued for the socket.
+    #[napi(catch_unwind)]
+    pub fn output_length(&self) -> u32 {
+        self.session.output().len() as u32
+    }
+
+    /// Moves what is queued for the socket into `target` (JS allocates it
+    /// with `output_length` bytes, from Node's buffer pool when small, which
+    /// is far cheaper than a Buffer made here); returns the bytes moved.
+    #[napi(catch_unwind)]
+    pub fn take_output_into(&mut self, mut target: BufferSlice) -> u32 {
+        let target: &mut [u8] = &mut target;
+        let output = self.session.output();
+        let length = output.len().min(target.len());
+        if let (Some(to), Some(from)) = (target.get_mut(..length), output.get(..length)) {
+            to.copy_from_slice(from);
+        }
+        self.session.consume_output(length);
+        length as u32
+    }
+
     /// Everything queued for the socket since the last call, or null.
     #[napi(catch_unwind)]
     pub fn take_output(&mut self, env: Env) -> Result<Option<Buffer>> {

@@ -390,6 +390,16 @@ impl Session {
         &self.output
     }
 
+    /// Drops the first `length` bytes of the output (all of it: as
+    /// `clear_output`).
+    pub fn consume_output(&mut self, length: usize) {
+        if length >= self.output.len() {
+            self.clear_output();
+        } else {
+            self.output.drain(..length);
+        }
+    }
+
     pub fn clear_output(&mut self) {
         self.output.clear();
         self.output.shrink_to(KEPT_OUTPUT_CAPACITY);
