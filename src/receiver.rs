@@ -331,7 +331,7 @@ pub struct Receiver {
     control: ControlBuffer,
     message: Message,
     /// permessage-deflate is active: RSV1 may start a data message.
-    inflater: Option<Inflater>,
+    inflater: Option<Box<Inflater>>,
     /// The RSV bits active extensions claim on the first frame of a
     /// message (websocket-extensions' `validFrameRsv`).
     allowed_rsv: u8,
@@ -378,18 +378,18 @@ impl Receiver {
     pub fn set_raw_messages(&mut self, allowed_rsv: u8) -> Option<Inflater> {
         self.raw = true;
         self.allowed_rsv = allowed_rsv;
-        self.inflater.take()
+        self.inflater.take().map(|inflater| *inflater)
     }
 
     /// Turns on permessage-deflate for the messages that follow.
     pub fn enable_inflate(&mut self, inflater: Inflater) {
-        self.inflater = Some(inflater);
+        self.inflater = Some(Box::new(inflater));
         self.allowed_rsv |= RSV1_BIT;
     }
 
     /// Whether a compression stream is held (for memory accounting).
     pub fn holds_inflate_stream(&self) -> bool {
-        self.inflater.as_ref().is_some_and(Inflater::holds_stream)
+        self.inflater.as_deref().is_some_and(Inflater::holds_stream)
     }
 
     /// Consumes `chunk` from `cursor` until a unit completes (returned) or
@@ -796,7 +796,7 @@ impl Receiver {
             apply_mask(piece, key, unmasked);
             self.frame.unmasked = unmasked.wrapping_add(piece.len());
         }
-        match (&self.frame.plan, self.inflater.as_mut()) {
+        match (&self.frame.plan, self.inflater.as_deref_mut()) {
             (Plan::Control(_), _) => self.control.push(piece),
             (_, Some(inflater)) if self.message.compressed => {
                 let (consumed, produced) =
@@ -831,7 +831,7 @@ impl Receiver {
     /// the message, as faye checks the whole message.
     fn finish_message(&mut self, closing: bool) -> Option<Incoming> {
         if self.message.compressed && !self.message.dropped {
-            if let Some(inflater) = self.inflater.as_mut() {
+            if let Some(inflater) = self.inflater.as_deref_mut() {
                 if let Err(violation) = self.message.finish_compressed(inflater, self.limits.max_length) {
                     self.message = Message::new();
                     return self.fail(violation, closing);

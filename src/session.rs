@@ -116,7 +116,7 @@ pub struct Session {
     /// A frame met while events were waiting, acted on at the next receive.
     paused: Option<Incoming>,
     /// permessage-deflate is active: every message goes out compressed.
-    compressor: Option<Compressor>,
+    compressor: Option<Box<Compressor>>,
     /// Compressed bytes of the message being sent (kept between messages
     /// only up to `KEPT_OUTPUT_CAPACITY`).
     scratch: Vec<u8>,
@@ -124,7 +124,7 @@ pub struct Session {
     /// waits for the JS pipeline, and permessage-deflate (if negotiated)
     /// runs as one of its stages with this inflater.
     pipeline: bool,
-    pipeline_inflater: Option<Inflater>,
+    pipeline_inflater: Option<Box<Inflater>>,
     max_length: u64,
     /// The last `receive` stopped because its inflate budget was spent.
     yielded: bool,
@@ -167,7 +167,7 @@ impl Session {
     pub fn enable_pipeline(&mut self, allowed_rsv: u8) {
         self.pipeline = true;
         if let Some(inflater) = self.receiver.set_raw_messages(allowed_rsv & RSV_BITS) {
-            self.pipeline_inflater = Some(inflater);
+            self.pipeline_inflater = Some(Box::new(inflater));
         }
     }
 
@@ -177,7 +177,7 @@ impl Session {
 
     /// permessage-deflate as a pipeline stage: one whole message out.
     pub fn pipeline_compress(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        match self.compressor.as_mut() {
+        match self.compressor.as_deref_mut() {
             Some(compressor) => compressor.compress(data, out),
             None => Err("permessage-deflate is not active".to_owned()),
         }
@@ -188,7 +188,7 @@ impl Session {
     /// the message with 1009, as faye's check after the pipeline does).
     pub fn pipeline_inflate(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let limit = usize::try_from(self.max_length).unwrap_or(usize::MAX);
-        match self.pipeline_inflater.as_mut() {
+        match self.pipeline_inflater.as_deref_mut() {
             Some(inflater) => match inflater.inflate_message(data, out, limit) {
                 Ok(()) | Err(InflateError::TooLarge) => Ok(()),
                 Err(InflateError::Corrupt(message)) => Err(message),
@@ -238,11 +238,11 @@ impl Session {
     /// Takes the compressor away for work off the JS thread; while it is
     /// away, messages are not compressed here (the caller queues them).
     pub fn take_compressor(&mut self) -> Option<Compressor> {
-        self.compressor.take()
+        self.compressor.take().map(|compressor| *compressor)
     }
 
     pub fn restore_compressor(&mut self, compressor: Compressor) {
-        self.compressor = Some(compressor);
+        self.compressor = Some(Box::new(compressor));
     }
 
     /// A message compressed elsewhere, framed with RSV1 set.
@@ -259,7 +259,7 @@ impl Session {
     /// compressed. Fails only for compressor settings zlib refuses.
     pub fn enable_deflate(&mut self, negotiated: &Negotiated, settings: CompressorSettings) -> Result<(), String> {
         let compressor = Compressor::new(settings, negotiated.own_zlib_bits(), negotiated.own_context_takeover)?;
-        self.compressor = Some(compressor);
+        self.compressor = Some(Box::new(compressor));
         self.receiver
             .enable_inflate(Inflater::new(negotiated.peer_zlib_bits(), negotiated.peer_context_takeover));
         Ok(())
@@ -418,7 +418,7 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        let Some(compressor) = self.compressor.as_mut() else {
+        let Some(compressor) = self.compressor.as_deref_mut() else {
             self.sender.message(&mut self.output, opcode, data);
             return true;
         };
