@@ -97,7 +97,7 @@ describe('websockets (Python) client -> our server', () => {
     ['websockets with compression=None', [deflate], 'none', false],
     ['our native plugin', [WebSocket.deflate], 'deflate', true],
   ]) {
-    test(name, { timeout: 180000 }, async () => {
+    test(name, { timeout: 180000 }, async (t) => {
       const closes = [];
       const server = http.createServer();
       server.on('upgrade', (req, socket, body) => {
@@ -117,8 +117,10 @@ describe('websockets (Python) client -> our server', () => {
         const result = JSON.parse(client.lines.find((l) => l.startsWith('{')));
         assert.deepEqual(result.errors, []);
         assert.equal(result.checks, 2 * 9 + 2 * 4 + 1 + 1);
+        t.diagnostic(`negotiated: ${result.extensions}`);
         if (negotiated) assert.match(result.extensions, /^permessage-deflate/);
         else assert.equal(result.extensions, null);
+        assert.doesNotMatch(String(result.extensions), /no_context_takeover/); // the 1000 messages share a context
         assert.deepEqual(result.serverClose, [4002, 'server-bye']);
         await within((async () => { while (closes.length < 2) await new Promise((r) => setTimeout(r, 20)); })(), 10000, 'close events');
         assert.deepEqual(closes, [[4002, 'server-bye'], [4001, 'client-bye']]);
@@ -158,7 +160,7 @@ describe('our Client -> websockets (Python) server', () => {
     ['websockets with compression=None', [deflate], 'none', false],
     ['our native plugin', [WebSocket.deflate], 'deflate', true],
   ]) {
-    test(name, { timeout: 180000 }, async () => {
+    test(name, { timeout: 180000 }, async (t) => {
       const server = py('server.py', [theirs]);
       try {
         const port = Number(/listening (\d+)/.exec(await within(lineMatching(server, /^listening \d+/), 30000, 'server.py start'))[1]);
@@ -176,8 +178,10 @@ describe('our Client -> websockets (Python) server', () => {
 
         const ws = await within(connect(), 30000, 'connect');
         const opened = JSON.parse(await within(lineMatching(server, /"event": "open"/), 10000, 'server open event'));
+        t.diagnostic(`negotiated: ${opened.extensions}`);
         if (negotiated) assert.match(opened.extensions, /^permessage-deflate/);
         else assert.equal(opened.extensions, null);
+        assert.doesNotMatch(String(opened.extensions), /no_context_takeover/); // the 1000 messages share a context
 
         for (const size of SIZES) {
           for (const data of [textOf(size), binaryOf(size)]) {
