@@ -170,7 +170,7 @@ async function testClient(wstest, set, dir, outdir) {
     fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
     const python = path.join(path.dirname(wstest), 'python');
     let port;
-    ({ child: fuzzer, port } = await startListening('wstest fuzzingserver', python, [FUZZINGSERVER, '-s', 'spec.json'], { cwd: dir }));
+    ({ child: fuzzer, port } = await startListening('wstest fuzzingserver', python, [FUZZINGSERVER, '-s', 'spec.json'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }));
     const args = [AB_CLIENT, `ws://127.0.0.1:${port}`, AGENT, ...(set.deflate ? ['--deflate'] : [])];
     await finish(start(process.execPath, args, { env: process.env }), `ab-client.js (IMPL=${AGENT})`, set);
     if (!children.has(fuzzer)) throw new Error(`wstest fuzzingserver exited during the run:\n${tail(fuzzer.output)}`);
