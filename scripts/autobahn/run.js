@@ -37,7 +37,7 @@ const { ensureWstest } = require('./setup');
 // 12.X data set at 8 KiB whole and fragmented (the *.11 sample); and each of the
 // other fragment sizes once (1, 4 and 32 KiB of 128 KiB messages). The full
 // sets run all 216 cases: under CPython 2 the slowest (128 KiB x 1000) take
-// about 8 s each, so nothing needs excluding (about 13 min per role).
+// about 8 s each, so nothing needs excluding (14-15 min per role).
 // wstest matches a pattern with `*` only at the start of a case id ('13.*.1'
 // also selects 13.X.10-18), so the ids are listed.
 const DEFLATE_CI = [
