@@ -22,7 +22,7 @@
 //   --servers a,b        subset of native,ws,faye,tcp
 //   --idle-conns N       idle connections (default 10000; quick 2000)
 //   --no-build           use the existing target/release/loadgen
-//   --out FILE           markdown file (default bench/BENCHMARKS.md)
+//   --out FILE           markdown file (default BENCHMARKS.md at the top of the repo)
 //   --chart FILE         SVG chart (default bench/ratio-to-ws.svg)
 //   --no-write           print the table only
 //   --no-pin             do not use taskset
@@ -45,7 +45,7 @@ const ROUNDS = Number(opt('--rounds', quick ? 2 : 5));
 const DURATION = Number(opt('--duration', quick ? 1.5 : 5));
 const WARMUP = Number(opt('--warmup', quick ? 0.5 : 1.5));
 const IDLE_CONNS = Number(opt('--idle-conns', quick ? 2000 : 10000));
-const OUT = path.resolve(opt('--out', path.join(__dirname, 'BENCHMARKS.md')));
+const OUT = path.resolve(opt('--out', path.join(__dirname, '..', 'BENCHMARKS.md')));
 const CHART = path.resolve(opt('--chart', path.join(__dirname, 'ratio-to-ws.svg')));
 // Events each SSE round publishes to every client (the `sse` workload).
 const SSE_BURST = 10;
