@@ -333,3 +333,23 @@ describe('JS extensions with permessage-deflate', () => {
     assert.equal(results[1].frames[0].rsv, 4 | 2);
   });
 });
+
+// With a JS extension registered, the client's header goes through the
+// native parser (src/extension_header.rs): malformed ones get faye's 400.
+describe('malformed extension headers with a JS extension registered', () => {
+  const hostile = {
+    'unclosed quoted string': 'a;b="' + '\\c'.repeat(4000),
+    'long run of spaces before a separator': 'x-xor' + ' '.repeat(8000) + ';',
+    'a parameter without a value after "="': 'x-xor; mask=',
+  };
+  for (const [name, header] of Object.entries(hostile)) {
+    test(`${name}: 400 with faye's message`, T, async () => {
+      const result = await runScenario(Native, {
+        options: { extensions: [makeExtensions().xor] },
+        request: { extensions: header },
+      });
+      assert.match(result.head, /^HTTP\/1\.1 400 /);
+      assert.ok(result.bytes.toString('latin1').includes('Invalid Sec-WebSocket-Extensions header: '));
+    });
+  }
+});

@@ -11,52 +11,35 @@
 // the wire are what faye would send. Without any other extension none of
 // this runs and messages never leave the native session.
 
+const native = require('./binding');
 const { NAME: DEFLATE } = require('./deflate');
 
 // ----- websocket-extensions' parser.js -----
 
-const TOKEN = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+)/;
 const NOTOKEN = /([^!#$%&'*+\-.^_`|~0-9A-Za-z])/g;
-const QUOTED = /"((?:\\[\x00-\x7f]|[^\x00-\x08\x0a-\x1f\x7f"\\])*)"/;
-const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
-const LWS = /[ \t]*(?:\r\n[ \t]+)*/;
-const EQL = new RegExp(LWS.source + '=' + LWS.source);
-const SEM = new RegExp(LWS.source + ';' + LWS.source);
-const COM = new RegExp(LWS.source + ',' + LWS.source);
-const PARAM = new RegExp(TOKEN.source + '(?:' + EQL.source + '(?:' + TOKEN.source + '|' + QUOTED.source + '))?');
-const EXT = new RegExp(TOKEN.source + '(?:' + SEM.source + PARAM.source + ')*', 'g');
-const EXT_LIST = new RegExp('^' + EXT.source + '(?:' + COM.source + EXT.source + ')*$');
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-// Returns [{name, params}] in header order; throws SyntaxError as faye does.
+// websocket-extensions' Parser.parseHeader on the native parser
+// (src/extension_header.rs), which takes linear time on hostile headers:
+// [{name, params}] in header order, a repeated key becoming an array as in
+// faye; throws faye's SyntaxError.
 function parseHeader(header) {
-  const offers = [];
-  if (header === '' || header === undefined || header === null) return offers;
-  if (!EXT_LIST.test(header)) throw new SyntaxError('Invalid Sec-WebSocket-Extensions header: ' + header);
-
-  for (const value of header.match(EXT)) {
-    const params = value.match(new RegExp(PARAM.source, 'g'));
-    const name = params.shift();
+  if (header === '' || header === undefined || header === null) return [];
+  const offers = native.parseExtensionHeader(header);
+  if (offers === null) throw new SyntaxError('Invalid Sec-WebSocket-Extensions header: ' + header);
+  return offers.map(({ name, params }) => {
     const offer = {};
-    for (const param of params) {
-      const args = param.match(PARAM);
-      const key = args[1];
-      let data;
-      if (args[2] !== undefined) data = args[2];
-      else if (args[3] !== undefined) data = args[3].replace(/\\/g, '');
-      else data = true;
-      if (NUMBER.test(data)) data = parseFloat(data);
+    for (const { key, value } of params) {
       if (hasOwn.call(offer, key)) {
         offer[key] = [].concat(offer[key]);
-        offer[key].push(data);
+        offer[key].push(value);
       } else {
-        offer[key] = data;
+        offer[key] = value;
       }
     }
-    offers.push({ name, params: offer });
-  }
-  return offers;
+    return { name, params: offer };
+  });
 }
 
 function serializeParams(name, params) {

@@ -945,3 +945,43 @@ impl Task for CompressTask {
         Ok(CompressedMessage { compressor, data, error })
     }
 }
+
+/// One extension of a `Sec-WebSocket-Extensions` header, for lib/extensions.js.
+#[napi(object)]
+pub struct ExtensionOffer {
+    pub name: String,
+    pub params: Vec<ExtensionParam>,
+}
+
+/// A parameter: `value` is true for a bare key, a number when the value
+/// looks like one (websocket-extensions' parseFloat), else the text.
+#[napi(object)]
+pub struct ExtensionParam {
+    pub key: String,
+    pub value: Either3<bool, f64, String>,
+}
+
+/// websocket-extensions' Parser.parseHeader with the linear-time parser of
+/// src/extension_header.rs; null when the header does not parse.
+#[napi(catch_unwind)]
+pub fn parse_extension_header(header: String) -> Option<Vec<ExtensionOffer>> {
+    let offers = crate::extension_header::parse(&header).ok()?;
+    Some(offers.into_iter().map(extension_offer).collect())
+}
+
+fn extension_offer(offer: crate::extension_header::Offer) -> ExtensionOffer {
+    use crate::extension_header::ParamValue;
+    let params = offer
+        .params
+        .into_iter()
+        .map(|(key, value)| ExtensionParam {
+            key,
+            value: match value {
+                ParamValue::Flag => Either3::A(true),
+                ParamValue::Number(number) => Either3::B(number),
+                ParamValue::Text(text) => Either3::C(text),
+            },
+        })
+        .collect();
+    ExtensionOffer { name: offer.name, params }
+}
