@@ -22,7 +22,7 @@ use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
 use crate::client_handshake::{
-    ClientHandshake, ConnectProgress, HandshakeProgress, ProxyConnect, Target,
+    ClientHandshake, ConnectProgress, HandshakeProgress, Offer, ProxyConnect, Target,
 };
 use crate::deflate::CompressorSettings;
 use crate::deflate_negotiation::DeflateOptions;
@@ -460,23 +460,19 @@ impl NativeSession {
             username: &username,
             password: &password,
         };
-        let built = match &js_offer {
-            None => ClientHandshake::new_with_deflate(
-                &target,
-                protocol_header.as_deref(),
-                protocols,
-                &self.user_header_pairs,
-                self.deflate.clone(),
-            ),
-            Some(js) => ClientHandshake::new_with_offer(
-                &target,
-                protocol_header.as_deref(),
-                protocols,
-                &self.user_header_pairs,
-                js.offer.as_deref(),
-            ),
+        let offer = match (&js_offer, self.deflate.clone()) {
+            (Some(js), _) => Offer::Caller(js.offer.as_deref()),
+            (None, Some(deflate)) => Offer::Deflate(deflate),
+            (None, None) => Offer::Nothing,
         };
-        let (client, request) = built.map_err(|error| Error::from_reason(error.message))?;
+        let (client, request) = ClientHandshake::new(
+            &target,
+            protocol_header.as_deref(),
+            protocols,
+            &self.user_header_pairs,
+            offer,
+        )
+        .map_err(|error| Error::from_reason(error.message))?;
         self.client = Some(client);
         Ok(request.into())
     }

@@ -93,6 +93,16 @@ pub struct ClientHandshake {
     caller_activates: bool,
 }
 
+/// What the request offers in `Sec-WebSocket-Extensions`.
+pub enum Offer<'a> {
+    Nothing,
+    /// permessage-deflate with these `configure` options; fails with its
+    /// message for invalid window bits (`Invalid value for maxWindowBits`).
+    Deflate(DeflateOptions),
+    /// The offer JS extensions made (if any); their `activate` runs in JS.
+    Caller(Option<&'a str>),
+}
+
 impl ClientHandshake {
     /// Builds the request (`GET` line and headers, in client.js's order) with
     /// a fresh key. `protocol_header` is `protocols.join(', ')` as JS made it,
@@ -104,72 +114,19 @@ impl ClientHandshake {
         protocol_header: Option<&str>,
         protocols: Vec<String>,
         user_headers: &[(String, String)],
+        offer: Offer,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::with_key(
-            target,
-            protocol_header,
-            protocols,
-            user_headers,
-            &generate_key(),
-        )
+        Self::with_key(target, protocol_header, protocols, user_headers, &generate_key(), offer)
     }
 
+    /// [`ClientHandshake::new`] with a given key (tests compare exact bytes).
     pub fn with_key(
         target: &Target,
         protocol_header: Option<&str>,
         protocols: Vec<String>,
         user_headers: &[(String, String)],
         key: &str,
-    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::with_key_and_deflate(target, protocol_header, protocols, user_headers, key, None)
-    }
-
-    /// [`ClientHandshake::new`] offering permessage-deflate with these
-    /// `configure` options. Fails with permessage-deflate's message for
-    /// invalid window bits (`Invalid value for maxWindowBits`).
-    pub fn new_with_deflate(
-        target: &Target,
-        protocol_header: Option<&str>,
-        protocols: Vec<String>,
-        user_headers: &[(String, String)],
-        deflate: Option<DeflateOptions>,
-    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::with_key_and_deflate(target, protocol_header, protocols, user_headers, &generate_key(), deflate)
-    }
-
-    pub fn with_key_and_deflate(
-        target: &Target,
-        protocol_header: Option<&str>,
-        protocols: Vec<String>,
-        user_headers: &[(String, String)],
-        key: &str,
-        deflate: Option<DeflateOptions>,
-    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::build(target, protocol_header, protocols, user_headers, key, deflate, None)
-    }
-
-    /// [`ClientHandshake::new`] with an extension offer made by the caller
-    /// (JS extensions, websocket-extensions' `generateOffer`), who then
-    /// activates the response (`Sec-WebSocket-Extensions` is not checked).
-    pub fn new_with_offer(
-        target: &Target,
-        protocol_header: Option<&str>,
-        protocols: Vec<String>,
-        user_headers: &[(String, String)],
-        offer: Option<&str>,
-    ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        let key = generate_key();
-        Self::build(target, protocol_header, protocols, user_headers, &key, None, Some(offer))
-    }
-
-    fn build(
-        target: &Target,
-        protocol_header: Option<&str>,
-        protocols: Vec<String>,
-        user_headers: &[(String, String)],
-        key: &str,
-        deflate: Option<DeflateOptions>,
-        caller_offer: Option<Option<&str>>,
+        offer: Offer,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
         let mut headers = HeaderList::new();
         headers.set("Host", target.host)?;
@@ -188,13 +145,21 @@ impl ClientHandshake {
         }
         // client.js start(): the extensions' offer comes after the user's
         // headers.
-        if let Some(options) = &deflate {
-            let offer = deflate_negotiation::client_offer_header(options).map_err(|message| HeaderError { message })?;
-            headers.set("Sec-WebSocket-Extensions", &offer)?;
-        }
-        if let Some(Some(offer)) = caller_offer {
-            headers.set("Sec-WebSocket-Extensions", offer)?;
-        }
+        let (deflate, caller_activates) = match offer {
+            Offer::Nothing => (None, false),
+            Offer::Deflate(options) => {
+                let header = deflate_negotiation::client_offer_header(&options)
+                    .map_err(|message| HeaderError { message })?;
+                headers.set("Sec-WebSocket-Extensions", &header)?;
+                (Some(options), false)
+            }
+            Offer::Caller(header) => {
+                if let Some(header) = header {
+                    headers.set("Sec-WebSocket-Extensions", header)?;
+                }
+                (None, true)
+            }
+        };
 
         let mut request = format!("GET {} HTTP/1.1\r\n", target.path).into_bytes();
         headers.write_to(&mut request);
@@ -206,7 +171,7 @@ impl ClientHandshake {
             protocol: None,
             deflate,
             negotiated: None,
-            caller_activates: caller_offer.is_some(),
+            caller_activates,
         };
         Ok((handshake, request))
     }
@@ -416,6 +381,7 @@ mod tests {
             strings(protocols),
             &pairs(user),
             KEY,
+            Offer::Nothing,
         )
         .unwrap();
         String::from_utf8(bytes).unwrap()
@@ -423,7 +389,7 @@ mod tests {
 
     fn handshake(protocols: &[&str]) -> ClientHandshake {
         let header = (!protocols.is_empty()).then(|| protocols.join(", "));
-        ClientHandshake::with_key(&target(), header.as_deref(), strings(protocols), &[], KEY)
+        ClientHandshake::with_key(&target(), header.as_deref(), strings(protocols), &[], KEY, Offer::Nothing)
             .unwrap()
             .0
     }
@@ -490,7 +456,7 @@ mod tests {
 
     #[test]
     fn user_headers_with_line_breaks_are_refused() {
-        let result = ClientHandshake::new(&target(), None, vec![], &pairs(&[("X", "a\r\nB: c")]));
+        let result = ClientHandshake::new(&target(), None, vec![], &pairs(&[("X", "a\r\nB: c")]), Offer::Nothing);
         assert!(result.is_err());
     }
 
