@@ -26,3 +26,11 @@ pub mod client_handshake;
 pub mod http_response;
 
 mod bindings;
+
+// The unit tests share the integration tests' helpers (frames encoded as a
+// client would, events with their payloads copied out), which name the crate.
+#[cfg(test)]
+extern crate self as faye_websocket_native;
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_support;

@@ -887,28 +887,7 @@ pub(crate) mod tests {
     pub(crate) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
     /// A frame with the given first byte, masked with `key` if given.
-    pub(crate) fn frame(first: u8, payload: &[u8], key: Option<[u8; 4]>) -> Vec<u8> {
-        let mask_bit = if key.is_some() { MASK_BIT } else { 0 };
-        let mut out = vec![first];
-        match payload.len() {
-            len @ 0..=125 => out.push(mask_bit | len as u8),
-            len @ 126..=0xffff => {
-                out.push(mask_bit | 126);
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            len => {
-                out.push(mask_bit | 127);
-                out.extend_from_slice(&(len as u64).to_be_bytes());
-            }
-        }
-        let mut body = payload.to_vec();
-        if let Some(key) = key {
-            out.extend_from_slice(&key);
-            apply_mask(&mut body, key, 0);
-        }
-        out.extend_from_slice(&body);
-        out
-    }
+    pub(crate) use crate::test_support::encode as frame;
 
     /// A frame as a client sends it.
     pub(crate) fn masked(first: u8, payload: &[u8]) -> Vec<u8> {

@@ -542,6 +542,7 @@ mod tests {
     use super::*;
     use crate::mask::apply_mask;
     use crate::receiver::tests::{frame, masked};
+    use crate::test_support::owned;
 
     fn open_server() -> Session {
         let mut session = Session::new(Config::server());
@@ -562,16 +563,6 @@ mod tests {
                 Some(consumed) => start += consumed,
                 None => return events,
             }
-        }
-    }
-
-    fn owned(event: Event, chunk: &[u8]) -> Event {
-        let copy = |payload: Payload| Payload::Owned(payload.bytes(chunk).to_vec());
-        match event {
-            Event::Text(payload) => Event::Text(copy(payload)),
-            Event::Binary(payload) => Event::Binary(copy(payload)),
-            Event::Pong(payload) => Event::Pong(copy(payload)),
-            other => other,
         }
     }
 
