@@ -67,6 +67,35 @@ describe('module surface', () => {
   });
 });
 
+describe('isWebSocket', () => {
+  const faye = require('faye-websocket');
+  const ours = require('..');
+  const connections = [undefined, '', 'Upgrade', 'upgrade', 'UPGRADE', 'keep-alive, Upgrade', 'keep-alive,upgrade',
+    'keep-alive ,  upgrade', 'upgrade , keep-alive', '\tupgrade', 'upgrade\t', 'upgrade;x', 'upgrades', ' upgrade',
+    'a,,upgrade', 'keep-alive', 'UPGR\u0041DE'];
+  const upgrades = [undefined, '', 'websocket', 'WebSocket', 'WEBSOCKET', ' websocket', 'websocket, h2c',
+    'websoc\u212Aet', 'h2c'];
+  test('the same answer as faye-websocket for every method × Connection × Upgrade', () => {
+    for (const method of ['GET', 'get', 'POST', undefined]) {
+      for (const connection of connections) {
+        for (const upgrade of upgrades) {
+          const request = { method, headers: {} };
+          if (connection !== undefined) request.headers.connection = connection;
+          if (upgrade !== undefined) request.headers.upgrade = upgrade;
+          assert.equal(ours.isWebSocket(request), faye.isWebSocket(request), JSON.stringify(request));
+        }
+      }
+    }
+  });
+
+  test('linear time on a Connection header of 100 000 spaces', () => {
+    const request = { method: 'GET', headers: { connection: 'keep-alive' + ' '.repeat(100000) + 'x', upgrade: 'websocket' } };
+    const start = process.hrtime.bigint();
+    assert.equal(ours.isWebSocket(request), false);
+    assert.ok(process.hrtime.bigint() - start < 100000000n, 'under 100 ms');
+  });
+});
+
 describe('constructor options', () => {
   test('unknown option throws "Unrecognized option: foo" synchronously', T, async () => {
     const r = await construct({ foo: 1 });

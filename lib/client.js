@@ -299,10 +299,10 @@ class Client extends Connection {
     super._beginClose(reason, code);
   }
 
-  _finalizeClose() {
+  _finalizeClose(endSocket) {
     this._clearHandshakeTimer();
     if (this._stage !== STAGE_OPEN) this._stage = STAGE_DONE;
-    super._finalizeClose();
+    super._finalizeClose(endSocket);
     if (this._rawSocket && this._rawSocket !== this._stream) this._rawSocket.destroy();
   }
 }

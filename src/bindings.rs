@@ -394,7 +394,8 @@ impl NativeSession {
         extensions: Option<String>,
         protocol: Option<String>,
         js_negotiation: Option<JsNegotiation>,
-    ) -> Buffer {
+        env: Env,
+    ) -> Result<Buffer> {
         let request = ServerRequest {
             method: &method,
             connection: connection.as_deref(),
@@ -409,7 +410,7 @@ impl NativeSession {
             Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), headers, js.response.as_deref())
                 .map(|response| (response, if js.use_deflate { self.agreed_deflate } else { None })),
         };
-        match result {
+        let response = match result {
             Ok((mut response, negotiated)) => {
                 if let (Some(negotiated), Some(options)) = (negotiated, &self.deflate) {
                     // The settings were checked by `set_deflate`.
@@ -421,16 +422,19 @@ impl NativeSession {
                 self.session.open();
                 response.extend_from_slice(self.session.output());
                 self.session.clear_output();
-                response.into()
+                response
             }
             Err(error) => {
                 // Closing a connecting session discards what was queued.
                 self.session.close(1002, b"");
                 let response = handshake::bad_request(&error.message);
                 self.handshake_error = Some(error.message);
-                response.into()
+                response
             }
-        }
+        };
+        // A copy into V8's memory: cheaper than an external buffer, whose
+        // finalizer V8 must run after a GC.
+        BufferSlice::copy_from(&env, &response)?.into_buffer(&env)
     }
 
     #[napi(getter, catch_unwind)]
@@ -872,12 +876,6 @@ pub fn render_headers(names: Vec<String>, values: Vec<String>) -> Result<String>
     let mut lines = Vec::new();
     header_list(&names, &values)?.write_to(&mut lines);
     Ok(String::from_utf8_lossy(&lines).into_owned())
-}
-
-/// Exported for `WebSocket.isWebSocket` (faye's rule).
-#[napi(catch_unwind)]
-pub fn is_websocket(method: String, connection: Option<String>, upgrade: Option<String>) -> bool {
-    handshake::is_websocket(&method, connection.as_deref(), upgrade.as_deref())
 }
 
 /// The subprotocol the server picks: the first of the client's
