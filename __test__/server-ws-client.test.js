@@ -122,6 +122,38 @@ for (const mode of ['pipe', 'message']) {
   });
 }
 
+describe('sends of one tick, small and large', () => {
+  // Binary payloads from 16 KiB on leave without being copied, between the
+  // frames queued around them: order, bytes and bufferedAmount must hold.
+  test('mixed sizes sent in one tick arrive in order, byte-exact; bufferedAmount returns to 0', T, async () => {
+    const payloads = ['a', crypto.randomBytes(16384), crypto.randomBytes(16383), 'b', crypto.randomBytes(20000),
+      crypto.randomBytes(20000), crypto.randomBytes(3), crypto.randomBytes(70000), 'c', crypto.randomBytes(16384)];
+    let server;
+    const srv = await startServer(impl, (ws) => {
+      server = ws;
+      ws.on('message', () => {
+        for (const p of payloads) ws.send(p);
+        ws.ping('after');
+      });
+    });
+    const c = await connect(srv.url);
+    try {
+      const got = [];
+      const done = new Promise((resolve, reject) => {
+        c.on('ping', (d) => resolve(d.toString()));
+        c.once('close', (code) => reject(new Error(`closed ${code} before the ping`)));
+      });
+      c.on('message', (data, isBinary) => got.push(isBinary ? Buffer.from(data) : data.toString()));
+      c.send('go');
+      assert.equal(await done, 'after');
+      assert.equal(got.length, payloads.length);
+      payloads.forEach((p, i) => assert.deepEqual(got[i], p, `message ${i}`));
+      for (let waited = 0; server.bufferedAmount !== 0 && waited < 2000; waited += 10) await delay(10);
+      assert.equal(server.bufferedAmount, 0);
+    } finally { c.terminate(); await srv.close(); }
+  });
+});
+
 describe('ping, close and subprotocols', () => {
   test('client ping gets a pong with the same payload', T, async () => {
     const srv = await startServer(impl, () => {});

@@ -26,7 +26,7 @@ const settings = { closeTimeout: 30000 };
 
 // Payloads at least this long go to the socket as they are, after a header
 // frame, instead of being copied into the session's output (server only).
-const DIRECT_WRITE_MIN = 64 * 1024;
+const DIRECT_WRITE_MIN = 16 * 1024;
 
 const {
   TABLE_HEADER,
@@ -407,12 +407,13 @@ class Connection extends Stream {
     else finish();
   }
 
+  // Large payloads are not copied: the session queues the frame header and
+  // the payload is written after the output up to that point. Only once
+  // open, when nothing but `_flush` takes the output.
   _sendBinary(session, data) {
-    if (data.length < DIRECT_WRITE_MIN || !session.beginBinary(data.length)) {
-      return session.sendBinary(data);
-    }
-    this._directChunks = this._directChunks || [];
-    this._directChunks.push(session.takeOutput(), data);
+    const end = data.length >= DIRECT_WRITE_MIN && this.readyState === OPEN ? session.beginBinary(data.length) : null;
+    if (end === null) return session.sendBinary(data);
+    (this._directChunks = this._directChunks || []).push(end, data);
     return data.length;
   }
 
@@ -619,12 +620,12 @@ class Connection extends Stream {
     let flowing;
     if (chunks) {
       this._directChunks = null;
-      if (output) chunks.push(output);
+      const parts = interleave(output, chunks);
       socket.cork();
-      for (let i = 0; i < chunks.length - 1; i += 1) socket.write(chunks[i]);
+      for (let i = 0; i < parts.length - 1; i += 1) socket.write(parts[i]);
       // While corked the buffer only grows, so the last write's answer covers
       // the batch, and 'drain' follows exactly when it says false.
-      flowing = socket.write(chunks[chunks.length - 1], written);
+      flowing = socket.write(parts[parts.length - 1], written);
       socket.uncork();
     } else {
       flowing = socket.write(output, written);
@@ -716,6 +717,19 @@ class Connection extends Stream {
     const event = new Event('close', { code, reason });
     this.dispatchEvent(event);
   }
+}
+
+// The output cut at the offsets `_sendBinary` recorded, with each payload
+// in its place: `chunks` is [offset, payload, offset, payload, …].
+function interleave(output, chunks) {
+  const parts = [];
+  let start = 0;
+  for (let i = 0; i < chunks.length; i += 2) {
+    parts.push(output.subarray(start, chunks[i]), chunks[i + 1]);
+    start = chunks[i];
+  }
+  if (start < output.length) parts.push(output.subarray(start));
+  return parts;
 }
 
 function destroySocket(socket) {

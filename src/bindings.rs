@@ -649,11 +649,14 @@ impl NativeSession {
     }
 
     /// Queues only the header of a binary frame of `length` bytes (server
-    /// side): JS writes the payload itself right after the output, saving a
-    /// copy of large messages.
+    /// side) and returns the output's length after it: JS writes the payload
+    /// itself at that point of the output, saving copies of large messages.
+    /// Null when the frame cannot be sent that way.
     #[napi(catch_unwind)]
-    pub fn begin_binary(&mut self, length: f64) -> bool {
-        self.session.begin_binary(length as usize)
+    pub fn begin_binary(&mut self, length: f64) -> Option<u32> {
+        self.session
+            .begin_binary(length as usize)
+            .then(|| self.session.output().len() as u32)
     }
 
     #[napi(catch_unwind)]
@@ -689,17 +692,6 @@ impl NativeSession {
         length as u32
     }
 
-    /// Everything queued for the socket since the last call, or null.
-    #[napi(catch_unwind)]
-    pub fn take_output(&mut self, env: Env) -> Result<Option<Buffer>> {
-        let output = self.session.output();
-        if output.is_empty() {
-            return Ok(None);
-        }
-        let buffer = BufferSlice::copy_from(&env, output)?.into_buffer(&env)?;
-        self.session.clear_output();
-        Ok(Some(buffer))
-    }
 }
 
 impl NativeSession {
