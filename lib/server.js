@@ -106,12 +106,9 @@ function isWebSocket(request) {
   if (String(request.method) !== 'GET') return false;
   const connection = header(request, 'connection');
   const upgrade = header(request, 'upgrade');
-  return (
-    connection !== null &&
-    upgrade !== null &&
-    upgrade.toLowerCase() === 'websocket' &&
-    splitList(connection.toLowerCase()).includes('upgrade')
-  );
+  if (connection === null || upgrade === null || upgrade.toLowerCase() !== 'websocket') return false;
+  const tokens = connection.toLowerCase();
+  return tokens === 'upgrade' || splitList(tokens).includes('upgrade');
 }
 
 module.exports = { WebSocket, isWebSocket };
