@@ -12,6 +12,7 @@
 // functions look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use crate::deflate::Compressor;
@@ -72,6 +73,13 @@ pub const PAYLOAD_IN_CHUNK: u32 = 0;
 #[napi]
 pub const PAYLOAD_TAKEN: u32 = 1;
 
+thread_local! {
+    /// The event buffer `receive` parses into, shared by the thread's
+    /// sessions (a call never runs JS, so one at a time uses it): an idle
+    /// connection keeps no buffer of its own.
+    static PARSED: Cell<Vec<Event>> = const { Cell::new(Vec::new()) };
+}
+
 /// Owned binary payloads at least this long become external buffers (no
 /// copy); shorter ones are copied, which is cheaper than a finalizer.
 const EXTERNAL_BUFFER_MIN: usize = 64 * 1024;
@@ -84,6 +92,8 @@ const DIRECT_TEXT_MAX_UNITS: usize = 16 * 1024;
 pub struct NativeSession {
     session: Session,
     /// Events parsed from the current chunk and not yet written to a table.
+    /// The buffer is the thread's `PARSED` while a call uses it, and stays
+    /// here only while events wait for another call.
     events: Vec<Event>,
     /// Offset of `events`' chunk ranges within the chunk JS passed.
     events_base: usize,
@@ -567,12 +577,16 @@ impl NativeSession {
         if self.events.is_empty() {
             let start = (offset as usize).min(chunk.len());
             self.events_base = start;
+            self.events = PARSED.take();
             self.resume_at = self
                 .session
                 .receive(&mut chunk[start..], &mut self.events)
                 .map(|consumed| start + consumed);
         }
         let count = self.write_events(table);
+        if self.events.is_empty() {
+            PARSED.set(std::mem::take(&mut self.events));
+        }
         let done = self.events.is_empty() && self.resume_at.is_none();
         // 2: go on from the offset on a later turn of the event loop.
         let yielded = self.events.is_empty() && self.resume_at.is_some() && self.session.yielded();
