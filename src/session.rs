@@ -2,6 +2,7 @@
 //! socket bytes in, events and bytes to write out. The state rules follow
 //! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
@@ -19,9 +20,15 @@ pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
 /// fragment costs us only its bytes, which maxLength already bounds.
 pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
 
-/// Compression scratch capacity kept after a message; more is released so
-/// that idle connections stay small.
+/// Compression scratch capacity kept after a message; more is released.
 const KEPT_SCRATCH_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    /// Compressed bytes of the message being sent. Only used within one
+    /// `send_message`, so the thread's sessions share it: a connection
+    /// does not keep up to `KEPT_SCRATCH_CAPACITY` of its own.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -117,9 +124,6 @@ pub struct Session {
     paused: Option<Incoming>,
     /// permessage-deflate is active: every message goes out compressed.
     compressor: Option<Box<Compressor>>,
-    /// Compressed bytes of the message being sent (kept between messages
-    /// only up to `KEPT_SCRATCH_CAPACITY`).
-    scratch: Vec<u8>,
     /// JS extensions are active: messages are handed over raw, closing
     /// waits for the JS pipeline, and permessage-deflate (if negotiated)
     /// runs as one of its stages with this inflater.
@@ -146,7 +150,6 @@ impl Session {
             output: Vec::new(),
             paused: None,
             compressor: None,
-            scratch: Vec::new(),
             pipeline: false,
             pipeline_inflater: None,
             max_length: config.max_length,
@@ -423,15 +426,16 @@ impl Session {
             self.sender.message(&mut self.output, opcode, data);
             return true;
         };
-        self.scratch.clear();
-        match compressor.compress(data, &mut self.scratch) {
-            Ok(()) => self.sender.compressed_message(&mut self.output, opcode, &self.scratch),
+        let mut scratch = SCRATCH.take();
+        match compressor.compress(data, &mut scratch) {
+            Ok(()) => self.sender.compressed_message(&mut self.output, opcode, &scratch),
             // Only an allocation failure inside zlib gets here; send the
             // message uncompressed rather than lose it.
             Err(_) => self.sender.message(&mut self.output, opcode, data),
         }
-        self.scratch.clear();
-        self.scratch.shrink_to(KEPT_SCRATCH_CAPACITY);
+        scratch.clear();
+        scratch.shrink_to(KEPT_SCRATCH_CAPACITY);
+        SCRATCH.set(scratch);
         true
     }
 
