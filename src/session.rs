@@ -20,14 +20,45 @@ pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
 /// fragment costs us only its bytes, which maxLength already bounds.
 pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
 
-/// Compression scratch capacity kept after a message; more is released.
-const KEPT_SCRATCH_CAPACITY: usize = 64 * 1024;
+/// Capacity the thread's spare output and compression scratch buffers
+/// keep between uses; more is released.
+const KEPT_CAPACITY: usize = 64 * 1024;
 
 thread_local! {
     /// Compressed bytes of the message being sent. Only used within one
     /// `send_message`, so the thread's sessions share it: a connection
-    /// does not keep up to `KEPT_SCRATCH_CAPACITY` of its own.
+    /// does not keep up to `KEPT_CAPACITY` of its own.
     static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+
+    /// The last output buffer emptied by a flush, for the next session that
+    /// writes: connections take turns with one buffer, so an idle one keeps
+    /// none and a flush does not cost a free and an allocation.
+    static SPARE_OUTPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Bytes queued for the socket. While empty it has no buffer of its own.
+#[derive(Default)]
+struct Output(Vec<u8>);
+
+impl Output {
+    /// For writing: takes the thread's spare buffer when it has none.
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        if self.0.capacity() == 0 {
+            self.0 = SPARE_OUTPUT.take();
+        }
+        &mut self.0
+    }
+
+    /// Empties it; the buffer becomes the thread's spare.
+    fn release(&mut self) {
+        let mut buffer = std::mem::take(&mut self.0);
+        if buffer.capacity() == 0 {
+            return;
+        }
+        buffer.clear();
+        buffer.shrink_to(KEPT_CAPACITY);
+        SPARE_OUTPUT.set(buffer);
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -119,7 +150,7 @@ pub struct Session {
     state: ReadyState,
     receiver: Receiver,
     sender: Sender,
-    output: Vec<u8>,
+    output: Output,
     /// A frame met while events were waiting, acted on at the next receive
     /// (boxed: rare, and inline it would add 32 bytes to every connection).
     paused: Option<Box<Incoming>>,
@@ -148,7 +179,7 @@ impl Session {
             state: ReadyState::Connecting,
             receiver: Receiver::new(limits),
             sender: Sender::new(!is_server),
-            output: Vec::new(),
+            output: Output::default(),
             paused: None,
             compressor: None,
             pipeline: false,
@@ -205,12 +236,12 @@ impl Session {
     /// messages in the pipeline when closing began still go out, before the
     /// close frame (websocket-driver's `frame()` callback).
     pub fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
-        self.sender.message_rsv(&mut self.output, opcode, rsv & RSV_BITS, data);
+        self.sender.message_rsv(self.output.buffer(), opcode, rsv & RSV_BITS, data);
     }
 
     /// Writes a close frame, whatever the state (the pipeline has drained).
     pub fn write_close(&mut self, code: u16, reason: &[u8]) {
-        self.sender.close(&mut self.output, code, reason);
+        self.sender.close(self.output.buffer(), code, reason);
     }
 
     /// `close()` with JS extensions: Open becomes Closing without a frame
@@ -254,7 +285,7 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.compressed_message(&mut self.output, opcode, compressed);
+        self.sender.compressed_message(self.output.buffer(), opcode, compressed);
         true
     }
 
@@ -344,7 +375,7 @@ impl Session {
         if !self.can_send() {
             return Ok(None);
         }
-        Ok(self.sender.message_filled(&mut self.output, OpCode::Text, max_len, fill))
+        Ok(self.sender.message_filled(self.output.buffer(), OpCode::Text, max_len, fill))
     }
 
     pub fn send_binary(&mut self, data: &[u8]) -> bool {
@@ -358,7 +389,7 @@ impl Session {
         if !self.can_send() || self.role == Role::Client || self.compressor.is_some() {
             return false;
         }
-        encode_header(&mut self.output, OpCode::Binary, len, None);
+        encode_header(self.output.buffer(), OpCode::Binary, len, None);
         true
     }
 
@@ -366,7 +397,7 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.control(&mut self.output, OpCode::Ping, payload);
+        self.sender.control(self.output.buffer(), OpCode::Ping, payload);
         true
     }
 
@@ -376,7 +407,7 @@ impl Session {
     pub fn close(&mut self, code: u16, reason: &[u8]) -> bool {
         match self.state {
             ReadyState::Open => {
-                self.sender.close(&mut self.output, code, reason);
+                self.sender.close(self.output.buffer(), code, reason);
                 self.state = ReadyState::Closing;
                 true
             }
@@ -391,23 +422,21 @@ impl Session {
 
     /// Bytes to write to the socket, in order.
     pub fn output(&self) -> &[u8] {
-        &self.output
+        &self.output.0
     }
 
     /// Drops the first `length` bytes of the output (all of it: as
     /// `clear_output`).
     pub fn consume_output(&mut self, length: usize) {
-        if length >= self.output.len() {
+        if length >= self.output.0.len() {
             self.clear_output();
         } else {
-            self.output.drain(..length);
+            self.output.0.drain(..length);
         }
     }
 
-    /// Frees the buffer: an idle connection keeps none, and one allocation
-    /// per flush is small next to the socket write.
     pub fn clear_output(&mut self) {
-        self.output = Vec::new();
+        self.output.release();
     }
 
     /// Whether messages are still accepted (connecting or open).
@@ -424,18 +453,18 @@ impl Session {
             return false;
         }
         let Some(compressor) = self.compressor.as_deref_mut() else {
-            self.sender.message(&mut self.output, opcode, data);
+            self.sender.message(self.output.buffer(), opcode, data);
             return true;
         };
         let mut scratch = SCRATCH.take();
         match compressor.compress(data, &mut scratch) {
-            Ok(()) => self.sender.compressed_message(&mut self.output, opcode, &scratch),
+            Ok(()) => self.sender.compressed_message(self.output.buffer(), opcode, &scratch),
             // Only an allocation failure inside zlib gets here; send the
             // message uncompressed rather than lose it.
-            Err(_) => self.sender.message(&mut self.output, opcode, data),
+            Err(_) => self.sender.message(self.output.buffer(), opcode, data),
         }
         scratch.clear();
-        scratch.shrink_to(KEPT_SCRATCH_CAPACITY);
+        scratch.shrink_to(KEPT_CAPACITY);
         SCRATCH.set(scratch);
         true
     }
@@ -447,7 +476,7 @@ impl Session {
             // Answered in every state but Closed, as faye's `frame()` allows.
             Incoming::Ping(payload) => {
                 self.sender
-                    .control(&mut self.output, OpCode::Pong, payload.bytes(chunk))
+                    .control(self.output.buffer(), OpCode::Pong, payload.bytes(chunk))
             }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
             Incoming::Raw { binary, rsv, payload } => events.push(Event::Raw { binary, rsv, payload }),
@@ -467,7 +496,7 @@ impl Session {
             return;
         }
         if self.state == ReadyState::Open {
-            self.sender.close(&mut self.output, code, reason.as_bytes());
+            self.sender.close(self.output.buffer(), code, reason.as_bytes());
         }
         self.state = ReadyState::Closed;
         events.push(Event::Close { code, reason });
@@ -488,7 +517,7 @@ impl Session {
         }
         if self.state == ReadyState::Open {
             self.sender.close(
-                &mut self.output,
+                self.output.buffer(),
                 violation.code,
                 violation.message.as_bytes(),
             );
@@ -827,7 +856,18 @@ mod tests {
         let mut session = open_server();
         session.send_binary(&[0; 16]);
         session.clear_output();
-        assert_eq!(session.output.capacity(), 0);
+        assert_eq!(session.output.0.capacity(), 0);
+    }
+
+    #[test]
+    fn a_released_output_buffer_goes_to_the_next_writer() {
+        let mut first = open_server();
+        let mut second = open_server();
+        first.send_binary(&[0; 100]);
+        let buffer = first.output().as_ptr();
+        first.clear_output();
+        second.send_binary(&[0; 10]);
+        assert_eq!(second.output().as_ptr(), buffer);
     }
 
     #[test]
