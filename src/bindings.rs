@@ -605,7 +605,7 @@ impl NativeSession {
     /// The next taken payload (text message, close reason or error message).
     #[napi(catch_unwind)]
     pub fn take_text(&mut self) -> String {
-        let bytes = self.taken.pop_front().unwrap_or_default();
+        let bytes = self.next_taken();
         // Text payloads were validated by the receiver, reasons and messages
         // are Rust strings; the lossy path only guards the invariant.
         match String::from_utf8(bytes) {
@@ -617,7 +617,7 @@ impl NativeSession {
     /// The next taken payload as a Buffer (binary message or pong payload).
     #[napi(catch_unwind)]
     pub fn take_buffer(&mut self, env: Env) -> Result<Buffer> {
-        let bytes = self.taken.pop_front().unwrap_or_default();
+        let bytes = self.next_taken();
         if bytes.len() >= EXTERNAL_BUFFER_MIN {
             Ok(bytes.into())
         } else {
@@ -725,6 +725,16 @@ impl NativeSession {
 }
 
 impl NativeSession {
+    /// The queue's buffer is freed once it is empty: a connection that
+    /// once received a message spanning chunks does not keep it while idle.
+    fn next_taken(&mut self) -> Vec<u8> {
+        let bytes = self.taken.pop_front().unwrap_or_default();
+        if self.taken.is_empty() {
+            self.taken = VecDeque::new();
+        }
+        bytes
+    }
+
     fn setup_mut(&mut self) -> &mut Setup {
         self.setup.get_or_insert_with(Box::default)
     }
