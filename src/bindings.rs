@@ -102,7 +102,8 @@ pub struct NativeSession {
     /// Payloads JS takes with `take_text`/`take_buffer`, in event order.
     taken: VecDeque<Vec<u8>>,
     /// What only the opening handshake needs, allocated when an option or
-    /// the handshake asks for it; a server drops it once open, so an idle
+    /// the handshake asks for it; dropped once open (a server's in
+    /// `start_server`, a client's in `end_handshake`), so an idle
     /// connection carries none of it.
     setup: Option<Box<Setup>>,
     pipeline_error: Option<String>,
@@ -117,7 +118,8 @@ struct Setup {
     /// after the driver's own.
     user_header_pairs: Vec<(String, String)>,
     handshake_error: Option<String>,
-    /// The client's opening handshake, from `start_client` on.
+    /// The client's opening handshake, from `start_client` until
+    /// `end_handshake`.
     client: Option<ClientHandshake>,
     /// Client: where frames start in the chunk that completed the handshake.
     body_offset: u32,
@@ -555,6 +557,13 @@ impl NativeSession {
     #[napi(getter, catch_unwind)]
     pub fn selected_protocol(&self) -> Option<String> {
         self.client()?.protocol().map(str::to_string)
+    }
+
+    /// Client: JS has read the response and activated its extensions; the
+    /// handshake state is freed, as a server's is in `start_server`.
+    #[napi(catch_unwind)]
+    pub fn end_handshake(&mut self) {
+        self.setup = None;
     }
 
     /// Parses `chunk` from `offset` (unmasking it in place) and writes the
