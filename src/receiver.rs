@@ -128,7 +128,7 @@ enum Plan {
     Skip,
     /// Nowhere, then fail: faye reads a stray continuation frame whole
     /// before it notices there is nothing to continue.
-    SkipThenFail(Violation),
+    SkipThenFail,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -676,12 +676,7 @@ impl Receiver {
 
     fn continue_message(&mut self, frame_len: u64, closing: bool) -> Result<Plan, Violation> {
         if !self.message.open {
-            let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
-            return Ok(if closing {
-                Plan::Skip
-            } else {
-                Plan::SkipThenFail(stray)
-            });
+            return Ok(if closing { Plan::Skip } else { Plan::SkipThenFail });
         }
         if !self.fragment_allowed(self.message.fragments.saturating_add(1)) && !closing {
             return Err(Self::too_many_fragments());
@@ -763,7 +758,7 @@ impl Receiver {
         let keeps = match self.frame.plan {
             Plan::Control(_) => true,
             Plan::Assemble => !self.message.dropped,
-            Plan::Skip | Plan::SkipThenFail(_) => false,
+            Plan::Skip | Plan::SkipThenFail => false,
         };
         if !keeps {
             return Ok(piece.len());
@@ -800,7 +795,10 @@ impl Receiver {
             }
             Plan::Assemble if self.frame.fin => self.finish_message(closing),
             Plan::Assemble | Plan::Skip => None,
-            Plan::SkipThenFail(violation) => self.fail(violation, closing),
+            Plan::SkipThenFail => {
+                let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
+                self.fail(stray, closing)
+            }
         }
     }
 
