@@ -237,6 +237,7 @@ class Client extends Connection {
     if (this._extensions) this._startPipeline();
     this._open();
     const offset = session.bodyOffset;
+    session.endHandshake();
     if (offset < chunk.length) super._receive(chunk.subarray(offset));
   }
 

@@ -12,6 +12,7 @@
 // functions look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use crate::deflate::Compressor;
@@ -72,6 +73,13 @@ pub const PAYLOAD_IN_CHUNK: u32 = 0;
 #[napi]
 pub const PAYLOAD_TAKEN: u32 = 1;
 
+thread_local! {
+    /// The event buffer `receive` parses into, shared by the thread's
+    /// sessions (a call never runs JS, so one at a time uses it): an idle
+    /// connection keeps no buffer of its own.
+    static PARSED: Cell<Vec<Event>> = const { Cell::new(Vec::new()) };
+}
+
 /// Owned binary payloads at least this long become external buffers (no
 /// copy); shorter ones are copied, which is cheaper than a finalizer.
 const EXTERNAL_BUFFER_MIN: usize = 64 * 1024;
@@ -84,6 +92,8 @@ const DIRECT_TEXT_MAX_UNITS: usize = 16 * 1024;
 pub struct NativeSession {
     session: Session,
     /// Events parsed from the current chunk and not yet written to a table.
+    /// The buffer is the thread's `PARSED` while a call uses it, and stays
+    /// here only while events wait for another call.
     events: Vec<Event>,
     /// Offset of `events`' chunk ranges within the chunk JS passed.
     events_base: usize,
@@ -91,13 +101,25 @@ pub struct NativeSession {
     resume_at: Option<usize>,
     /// Payloads JS takes with `take_text`/`take_buffer`, in event order.
     taken: VecDeque<Vec<u8>>,
+    /// What only the opening handshake needs, allocated when an option or
+    /// the handshake asks for it; dropped once open (a server's in
+    /// `start_server`, a client's in `end_handshake`), so an idle
+    /// connection carries none of it.
+    setup: Option<Box<Setup>>,
+    pipeline_error: Option<String>,
+}
+
+/// Opening-handshake state of a `NativeSession`.
+#[derive(Default)]
+struct Setup {
     /// Headers from the `headers` option, used by the opening handshake.
     user_headers: HeaderList,
     /// The same headers as given, for the client's request, where they come
     /// after the driver's own.
     user_header_pairs: Vec<(String, String)>,
     handshake_error: Option<String>,
-    /// The client's opening handshake, from `start_client` until it ends.
+    /// The client's opening handshake, from `start_client` until
+    /// `end_handshake`.
     client: Option<ClientHandshake>,
     /// Client: where frames start in the chunk that completed the handshake.
     body_offset: u32,
@@ -106,7 +128,6 @@ pub struct NativeSession {
     /// What `deflate_server_response` or `activate_deflate` agreed on, for
     /// a handshake negotiated by JS.
     agreed_deflate: Option<crate::deflate_negotiation::Negotiated>,
-    pipeline_error: Option<String>,
 }
 
 #[napi]
@@ -128,13 +149,7 @@ impl NativeSession {
             events_base: 0,
             resume_at: None,
             taken: VecDeque::new(),
-            user_headers: HeaderList::new(),
-            user_header_pairs: Vec::new(),
-            handshake_error: None,
-            client: None,
-            body_offset: 0,
-            deflate: None,
-            agreed_deflate: None,
+            setup: None,
             pipeline_error: None,
         }
     }
@@ -155,7 +170,8 @@ impl NativeSession {
     pub fn deflate_server_response(&mut self, header: String) -> Option<String> {
         use crate::extension_header::{self, ParamValue};
         use crate::deflate_negotiation::{self as negotiation, NAME};
-        let options = self.deflate.as_ref()?;
+        let setup = self.setup.as_deref_mut()?;
+        let options = setup.deflate.as_ref()?;
         let offers = extension_header::parse(&header).ok()?;
         let mine: Vec<&[(String, ParamValue)]> = offers
             .iter()
@@ -163,14 +179,14 @@ impl NativeSession {
             .map(|offer| offer.params.as_slice())
             .collect();
         let (params, negotiated) = negotiation::server_response(options, &mine)?;
-        self.agreed_deflate = Some(negotiated);
+        setup.agreed_deflate = Some(negotiated);
         Some(extension_header::serialize(NAME, &params))
     }
 
     /// Client, JS negotiation: permessage-deflate's offer, or its error.
     #[napi(catch_unwind)]
     pub fn deflate_client_offer(&self) -> Result<Option<String>> {
-        let Some(options) = self.deflate.as_ref() else {
+        let Some(options) = self.deflate_options() else {
             return Ok(None);
         };
         crate::deflate_negotiation::client_offer_header(options)
@@ -182,7 +198,7 @@ impl NativeSession {
     /// entry of the response (`name; params` as one header value).
     #[napi(catch_unwind)]
     pub fn activate_deflate(&mut self, entry: String) -> bool {
-        let Some(options) = self.deflate.as_ref() else {
+        let Some(options) = self.setup.as_ref().and_then(|setup| setup.deflate.as_ref()) else {
             return false;
         };
         let Ok(offers) = crate::extension_header::parse(&entry) else {
@@ -206,7 +222,7 @@ impl NativeSession {
     pub fn fail_handshake(&mut self, message: String) {
         self.session.shutdown();
         self.session.clear_output();
-        self.handshake_error = Some(message);
+        self.setup_mut().handshake_error = Some(message);
     }
 
     /// A message frame as the JS pipeline left it (opcode 1 or 2, RSV bits
@@ -350,7 +366,7 @@ impl NativeSession {
             strategy: integer(strategy, defaults.strategy),
         };
         settings.validate().map_err(Error::from_reason)?;
-        self.deflate = Some(DeflateOptions {
+        self.setup_mut().deflate = Some(DeflateOptions {
             settings,
             no_context_takeover,
             max_window_bits,
@@ -369,8 +385,10 @@ impl NativeSession {
     /// The `headers` option, for the opening handshake; throws on CR or LF.
     #[napi(catch_unwind)]
     pub fn set_headers(&mut self, names: Vec<String>, values: Vec<String>) -> Result<()> {
-        self.user_headers = header_list(&names, &values)?;
-        self.user_header_pairs = names.into_iter().zip(values).collect();
+        let headers = header_list(&names, &values)?;
+        let setup = self.setup_mut();
+        setup.user_headers = headers;
+        setup.user_header_pairs = names.into_iter().zip(values).collect();
         Ok(())
     }
 
@@ -404,15 +422,17 @@ impl NativeSession {
             key: key.as_deref(),
             extensions: extensions.as_deref(),
         };
-        let headers = std::mem::replace(&mut self.user_headers, HeaderList::new());
+        // The setup is not needed after this call, unless it fails.
+        let setup = self.setup.take().map(|setup| *setup).unwrap_or_default();
+        let deflate = setup.deflate.as_ref();
         let result = match &js_negotiation {
-            None => handshake::server_response_with_deflate(&request, protocol.as_deref(), headers, self.deflate.as_ref()),
-            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), headers, js.response.as_deref())
-                .map(|response| (response, if js.use_deflate { self.agreed_deflate } else { None })),
+            None => handshake::server_response_with_deflate(&request, protocol.as_deref(), setup.user_headers, deflate),
+            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), setup.user_headers, js.response.as_deref())
+                .map(|response| (response, if js.use_deflate { setup.agreed_deflate } else { None })),
         };
         let response = match result {
             Ok((mut response, negotiated)) => {
-                if let (Some(negotiated), Some(options)) = (negotiated, &self.deflate) {
+                if let (Some(negotiated), Some(options)) = (negotiated, deflate) {
                     // The settings were checked by `set_deflate`.
                     let _ = self.session.enable_deflate(&negotiated, options.settings);
                 }
@@ -428,7 +448,7 @@ impl NativeSession {
                 // Closing a connecting session discards what was queued.
                 self.session.close(1002, b"");
                 let response = handshake::bad_request(&error.message);
-                self.handshake_error = Some(error.message);
+                self.setup_mut().handshake_error = Some(error.message);
                 response
             }
         };
@@ -439,7 +459,7 @@ impl NativeSession {
 
     #[napi(getter, catch_unwind)]
     pub fn handshake_error(&self) -> Option<String> {
-        self.handshake_error.clone()
+        self.setup.as_ref()?.handshake_error.clone()
     }
 
     /// Client: the opening handshake request, with a fresh key. `path` and
@@ -464,7 +484,8 @@ impl NativeSession {
             username: &username,
             password: &password,
         };
-        let offer = match (&js_offer, self.deflate.clone()) {
+        let setup = self.setup_mut();
+        let offer = match (&js_offer, setup.deflate.clone()) {
             (Some(js), _) => Offer::Caller(js.offer.as_deref()),
             (None, Some(deflate)) => Offer::Deflate(deflate),
             (None, None) => Offer::Nothing,
@@ -473,11 +494,11 @@ impl NativeSession {
             &target,
             protocol_header.as_deref(),
             protocols,
-            &self.user_header_pairs,
+            &setup.user_header_pairs,
             offer,
         )
         .map_err(|error| Error::from_reason(error.message))?;
-        self.client = Some(client);
+        setup.client = Some(client);
         Ok(request.into())
     }
 
@@ -487,14 +508,17 @@ impl NativeSession {
     /// `handshake_error`; what was queued is discarded).
     #[napi(catch_unwind)]
     pub fn receive_handshake(&mut self, chunk: &[u8]) -> u32 {
-        let Some(client) = self.client.as_mut() else {
+        let Some(setup) = self.setup.as_deref_mut() else {
+            return HANDSHAKE_FAILED;
+        };
+        let Some(client) = setup.client.as_mut() else {
             return HANDSHAKE_FAILED;
         };
         match client.receive(chunk) {
             HandshakeProgress::Pending => HANDSHAKE_PENDING,
             HandshakeProgress::Open { body_offset } => {
-                self.body_offset = body_offset as u32;
-                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &self.deflate) {
+                setup.body_offset = body_offset as u32;
+                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &setup.deflate) {
                     let _ = self.session.enable_deflate(negotiated, options.settings);
                 }
                 self.session.open();
@@ -502,7 +526,7 @@ impl NativeSession {
             }
             HandshakeProgress::Failed(message) => {
                 self.session.close(1002, b"");
-                self.handshake_error = Some(message);
+                setup.handshake_error = Some(message);
                 HANDSHAKE_FAILED
             }
         }
@@ -511,14 +535,14 @@ impl NativeSession {
     /// Client: the response's status code, once its head was read.
     #[napi(getter, catch_unwind)]
     pub fn status_code(&self) -> Option<u32> {
-        self.client.as_ref()?.status_code().map(u32::from)
+        self.client()?.status_code().map(u32::from)
     }
 
     /// Client: the response's headers as `[name, value, name, value, ...]`,
     /// names lower-cased and repeated headers joined with `", "`.
     #[napi(getter, catch_unwind)]
     pub fn response_headers(&self) -> Vec<String> {
-        let Some(client) = self.client.as_ref() else {
+        let Some(client) = self.client() else {
             return Vec::new();
         };
         client
@@ -530,13 +554,20 @@ impl NativeSession {
 
     #[napi(getter, catch_unwind)]
     pub fn body_offset(&self) -> u32 {
-        self.body_offset
+        self.setup.as_ref().map_or(0, |setup| setup.body_offset)
     }
 
     /// Client: the subprotocol the server chose, if any.
     #[napi(getter, catch_unwind)]
     pub fn selected_protocol(&self) -> Option<String> {
-        self.client.as_ref()?.protocol().map(str::to_string)
+        self.client()?.protocol().map(str::to_string)
+    }
+
+    /// Client: JS has read the response and activated its extensions; the
+    /// handshake state is freed, as a server's is in `start_server`.
+    #[napi(catch_unwind)]
+    pub fn end_handshake(&mut self) {
+        self.setup = None;
     }
 
     /// Parses `chunk` from `offset` (unmasking it in place) and writes the
@@ -559,12 +590,16 @@ impl NativeSession {
         if self.events.is_empty() {
             let start = (offset as usize).min(chunk.len());
             self.events_base = start;
+            self.events = PARSED.take();
             self.resume_at = self
                 .session
                 .receive(&mut chunk[start..], &mut self.events)
                 .map(|consumed| start + consumed);
         }
         let count = self.write_events(table);
+        if self.events.is_empty() {
+            PARSED.set(std::mem::take(&mut self.events));
+        }
         let done = self.events.is_empty() && self.resume_at.is_none();
         // 2: go on from the offset on a later turn of the event loop.
         let yielded = self.events.is_empty() && self.resume_at.is_some() && self.session.yielded();
@@ -583,7 +618,7 @@ impl NativeSession {
     /// The next taken payload (text message, close reason or error message).
     #[napi(catch_unwind)]
     pub fn take_text(&mut self) -> String {
-        let bytes = self.taken.pop_front().unwrap_or_default();
+        let bytes = self.next_taken();
         // Text payloads were validated by the receiver, reasons and messages
         // are Rust strings; the lossy path only guards the invariant.
         match String::from_utf8(bytes) {
@@ -595,7 +630,7 @@ impl NativeSession {
     /// The next taken payload as a Buffer (binary message or pong payload).
     #[napi(catch_unwind)]
     pub fn take_buffer(&mut self, env: Env) -> Result<Buffer> {
-        let bytes = self.taken.pop_front().unwrap_or_default();
+        let bytes = self.next_taken();
         if bytes.len() >= EXTERNAL_BUFFER_MIN {
             Ok(bytes.into())
         } else {
@@ -695,6 +730,28 @@ impl NativeSession {
 }
 
 impl NativeSession {
+    /// The queue's buffer is freed once it is empty: a connection that
+    /// once received a message spanning chunks does not keep it while idle.
+    fn next_taken(&mut self) -> Vec<u8> {
+        let bytes = self.taken.pop_front().unwrap_or_default();
+        if self.taken.is_empty() {
+            self.taken = VecDeque::new();
+        }
+        bytes
+    }
+
+    fn setup_mut(&mut self) -> &mut Setup {
+        self.setup.get_or_insert_with(Box::default)
+    }
+
+    fn deflate_options(&self) -> Option<&DeflateOptions> {
+        self.setup.as_ref()?.deflate.as_ref()
+    }
+
+    fn client(&self) -> Option<&ClientHandshake> {
+        self.setup.as_ref()?.client.as_ref()
+    }
+
     /// Writes as many pending events as `table` holds; returns how many.
     fn write_events(&mut self, table: &mut [u32]) -> u32 {
         let header = TABLE_HEADER as usize;

@@ -32,11 +32,10 @@ fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
 const POOL_KEYS: usize = 64;
 
 /// Fresh, unpredictable 4-byte keys for client frames. Asking the OS for
-/// 256 bytes at a time keeps the syscall off the per-frame path. The pool is
-/// allocated at first use: every session has room for a key source (a
-/// server's stays empty), and inline the pool would add 256 bytes to each.
+/// 256 bytes at a time keeps the syscall off the per-frame path. Only
+/// clients have one (boxed by the sender, so a server pays a null pointer).
 pub struct MaskKeySource {
-    pool: Option<Box<[[u8; 4]; POOL_KEYS]>>,
+    pool: [[u8; 4]; POOL_KEYS],
     next: usize,
 }
 
@@ -48,9 +47,9 @@ impl Default for MaskKeySource {
 
 impl MaskKeySource {
     pub fn new() -> MaskKeySource {
-        // Empty until first use, so servers never pay for the syscall.
+        // Filled at first use: a client that never sends makes no syscall.
         MaskKeySource {
-            pool: None,
+            pool: [[0; 4]; POOL_KEYS],
             next: POOL_KEYS,
         }
     }
@@ -59,18 +58,13 @@ impl MaskKeySource {
         if self.next >= POOL_KEYS {
             self.refill();
         }
-        let key = self
-            .pool
-            .as_ref()
-            .and_then(|pool| pool.get(self.next).copied())
-            .unwrap_or_default();
+        let key = self.pool.get(self.next).copied().unwrap_or_default();
         self.next += 1;
         key
     }
 
     fn refill(&mut self) {
-        let pool = self.pool.get_or_insert_with(|| Box::new([[0; 4]; POOL_KEYS]));
-        if getrandom::fill(pool.as_flattened_mut()).is_err() {
+        if getrandom::fill(self.pool.as_flattened_mut()).is_err() {
             self.fill_without_os_rng();
         }
         self.next = 0;
@@ -82,8 +76,7 @@ impl MaskKeySource {
     /// enough for masking (it only defeats proxy cache poisoning).
     fn fill_without_os_rng(&mut self) {
         let hasher = RandomState::new();
-        let pool = self.pool.get_or_insert_with(|| Box::new([[0; 4]; POOL_KEYS]));
-        for (index, key) in pool.iter_mut().enumerate() {
+        for (index, key) in self.pool.iter_mut().enumerate() {
             *key = (hasher.hash_one(index) as u32).to_ne_bytes();
         }
     }

@@ -128,7 +128,7 @@ enum Plan {
     Skip,
     /// Nowhere, then fail: faye reads a stray continuation frame whole
     /// before it notices there is nothing to continue.
-    SkipThenFail(Violation),
+    SkipThenFail,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -147,29 +147,6 @@ struct CurrentFrame {
     /// Payload bytes already unmasked, so the key continues where it left off.
     unmasked: usize,
     plan: Plan,
-}
-
-/// A control payload that spans chunks (at most 125 bytes, so no heap).
-#[derive(Debug)]
-struct ControlBuffer {
-    bytes: [u8; MAX_CONTROL_PAYLOAD],
-    len: usize,
-}
-
-impl ControlBuffer {
-    fn push(&mut self, piece: &[u8]) {
-        let end = self.len.saturating_add(piece.len());
-        if let Some(slot) = self.bytes.get_mut(self.len..end) {
-            slot.copy_from_slice(piece);
-            self.len = end;
-        }
-    }
-
-    fn take(&mut self) -> Vec<u8> {
-        let payload = self.bytes.get(..self.len).unwrap_or_default().to_vec();
-        self.len = 0;
-        payload
-    }
 }
 
 /// The message being assembled from fragments (faye's `_message`).
@@ -328,7 +305,10 @@ pub struct Receiver {
     header: [u8; MAX_HEADER_LEN],
     header_len: usize,
     frame: CurrentFrame,
-    control: ControlBuffer,
+    /// A control payload that spans chunks (at most 125 bytes). Allocated
+    /// only then and handed over with the event: inline, it would add its
+    /// 125 bytes to every connection.
+    control: Vec<u8>,
     message: Message,
     /// permessage-deflate is active: RSV1 may start a data message.
     inflater: Option<Box<Inflater>>,
@@ -355,10 +335,7 @@ impl Receiver {
                 unmasked: 0,
                 plan: Plan::Skip,
             },
-            control: ControlBuffer {
-                bytes: [0; MAX_CONTROL_PAYLOAD],
-                len: 0,
-            },
+            control: Vec::new(),
             message: Message::new(),
             inflater: None,
             allowed_rsv: 0,
@@ -699,12 +676,7 @@ impl Receiver {
 
     fn continue_message(&mut self, frame_len: u64, closing: bool) -> Result<Plan, Violation> {
         if !self.message.open {
-            let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
-            return Ok(if closing {
-                Plan::Skip
-            } else {
-                Plan::SkipThenFail(stray)
-            });
+            return Ok(if closing { Plan::Skip } else { Plan::SkipThenFail });
         }
         if !self.fragment_allowed(self.message.fragments.saturating_add(1)) && !closing {
             return Err(Self::too_many_fragments());
@@ -786,7 +758,7 @@ impl Receiver {
         let keeps = match self.frame.plan {
             Plan::Control(_) => true,
             Plan::Assemble => !self.message.dropped,
-            Plan::Skip | Plan::SkipThenFail(_) => false,
+            Plan::Skip | Plan::SkipThenFail => false,
         };
         if !keeps {
             return Ok(piece.len());
@@ -797,7 +769,7 @@ impl Receiver {
             self.frame.unmasked = unmasked.wrapping_add(piece.len());
         }
         match (&self.frame.plan, self.inflater.as_deref_mut()) {
-            (Plan::Control(_), _) => self.control.push(piece),
+            (Plan::Control(_), _) => self.control.extend_from_slice(piece),
             (_, Some(inflater)) if self.message.compressed => {
                 let (consumed, produced) =
                     self.message
@@ -819,11 +791,14 @@ impl Receiver {
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {
         match std::mem::replace(&mut self.frame.plan, Plan::Skip) {
             Plan::Control(control) => {
-                Some(control_item(control, Payload::Owned(self.control.take())))
+                Some(control_item(control, Payload::Owned(std::mem::take(&mut self.control))))
             }
             Plan::Assemble if self.frame.fin => self.finish_message(closing),
             Plan::Assemble | Plan::Skip => None,
-            Plan::SkipThenFail(violation) => self.fail(violation, closing),
+            Plan::SkipThenFail => {
+                let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
+                self.fail(stray, closing)
+            }
         }
     }
 

@@ -10,13 +10,13 @@ pub const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 
 /// Writes frames, masking them with a fresh key each when we are a client.
 pub struct Sender {
-    keys: Option<MaskKeySource>,
+    keys: Option<Box<MaskKeySource>>,
 }
 
 impl Sender {
     pub fn new(masking: bool) -> Sender {
         Sender {
-            keys: masking.then(MaskKeySource::new),
+            keys: masking.then(|| Box::new(MaskKeySource::new())),
         }
     }
 
@@ -38,7 +38,7 @@ impl Sender {
         fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Option<usize>,
     ) -> Option<usize> {
         let start = out.len();
-        let key = self.keys.as_mut().map(MaskKeySource::next_key);
+        let key = self.keys.as_deref_mut().map(MaskKeySource::next_key);
         out.reserve(max_len.saturating_add(MAX_HEADER_LEN));
         encode_header_rsv(out, opcode, 0, max_len, key);
         let guessed_start = out.len();
@@ -104,7 +104,7 @@ impl Sender {
 
     fn write_frame(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv: u8, parts: &[&[u8]]) {
         let len: usize = parts.iter().map(|part| part.len()).sum();
-        let key = self.keys.as_mut().map(MaskKeySource::next_key);
+        let key = self.keys.as_deref_mut().map(MaskKeySource::next_key);
         out.reserve(len.saturating_add(14));
         encode_header_rsv(out, opcode, rsv, len, key);
         let payload_start = out.len();

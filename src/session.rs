@@ -2,6 +2,7 @@
 //! socket bytes in, events and bytes to write out. The state rules follow
 //! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
@@ -19,9 +20,46 @@ pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
 /// fragment costs us only its bytes, which maxLength already bounds.
 pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
 
-/// Output capacity kept after a flush; more is released so that idle
-/// connections stay small.
-const KEPT_OUTPUT_CAPACITY: usize = 64 * 1024;
+/// Capacity the thread's spare output and compression scratch buffers
+/// keep between uses; more is released.
+const KEPT_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    /// Compressed bytes of the message being sent. Only used within one
+    /// `send_message`, so the thread's sessions share it: a connection
+    /// does not keep up to `KEPT_CAPACITY` of its own.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+
+    /// The last output buffer emptied by a flush, for the next session that
+    /// writes: connections take turns with one buffer, so an idle one keeps
+    /// none and a flush does not cost a free and an allocation.
+    static SPARE_OUTPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Bytes queued for the socket. While empty it has no buffer of its own.
+#[derive(Default)]
+struct Output(Vec<u8>);
+
+impl Output {
+    /// For writing: takes the thread's spare buffer when it has none.
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        if self.0.capacity() == 0 {
+            self.0 = SPARE_OUTPUT.take();
+        }
+        &mut self.0
+    }
+
+    /// Empties it; the buffer becomes the thread's spare.
+    fn release(&mut self) {
+        let mut buffer = std::mem::take(&mut self.0);
+        if buffer.capacity() == 0 {
+            return;
+        }
+        buffer.clear();
+        buffer.shrink_to(KEPT_CAPACITY);
+        SPARE_OUTPUT.set(buffer);
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -112,14 +150,12 @@ pub struct Session {
     state: ReadyState,
     receiver: Receiver,
     sender: Sender,
-    output: Vec<u8>,
-    /// A frame met while events were waiting, acted on at the next receive.
-    paused: Option<Incoming>,
+    output: Output,
+    /// A frame met while events were waiting, acted on at the next receive
+    /// (boxed: rare, and inline it would add 32 bytes to every connection).
+    paused: Option<Box<Incoming>>,
     /// permessage-deflate is active: every message goes out compressed.
     compressor: Option<Box<Compressor>>,
-    /// Compressed bytes of the message being sent (kept between messages
-    /// only up to `KEPT_OUTPUT_CAPACITY`).
-    scratch: Vec<u8>,
     /// JS extensions are active: messages are handed over raw, closing
     /// waits for the JS pipeline, and permessage-deflate (if negotiated)
     /// runs as one of its stages with this inflater.
@@ -143,10 +179,9 @@ impl Session {
             state: ReadyState::Connecting,
             receiver: Receiver::new(limits),
             sender: Sender::new(!is_server),
-            output: Vec::new(),
+            output: Output::default(),
             paused: None,
             compressor: None,
-            scratch: Vec::new(),
             pipeline: false,
             pipeline_inflater: None,
             max_length: config.max_length,
@@ -201,12 +236,12 @@ impl Session {
     /// messages in the pipeline when closing began still go out, before the
     /// close frame (websocket-driver's `frame()` callback).
     pub fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
-        self.sender.message_rsv(&mut self.output, opcode, rsv & RSV_BITS, data);
+        self.sender.message_rsv(self.output.buffer(), opcode, rsv & RSV_BITS, data);
     }
 
     /// Writes a close frame, whatever the state (the pipeline has drained).
     pub fn write_close(&mut self, code: u16, reason: &[u8]) {
-        self.sender.close(&mut self.output, code, reason);
+        self.sender.close(self.output.buffer(), code, reason);
     }
 
     /// `close()` with JS extensions: Open becomes Closing without a frame
@@ -250,7 +285,7 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.compressed_message(&mut self.output, opcode, compressed);
+        self.sender.compressed_message(self.output.buffer(), opcode, compressed);
         true
     }
 
@@ -299,7 +334,7 @@ impl Session {
     /// the caller's handlers left the session.
     pub fn receive(&mut self, chunk: &mut [u8], events: &mut Vec<Event>) -> Option<usize> {
         if let Some(paused) = self.paused.take() {
-            self.handle(paused, &[], events);
+            self.handle(*paused, &[], events);
         }
         self.yielded = false;
         self.receiver.reset_inflate_budget();
@@ -313,7 +348,7 @@ impl Session {
                 return Some(cursor);
             }
             if writes_output(&incoming) && !events.is_empty() {
-                self.paused = Some(detached(incoming, chunk));
+                self.paused = Some(Box::new(detached(incoming, chunk)));
                 return Some(cursor);
             }
             self.handle(incoming, chunk, events);
@@ -340,7 +375,7 @@ impl Session {
         if !self.can_send() {
             return Ok(None);
         }
-        Ok(self.sender.message_filled(&mut self.output, OpCode::Text, max_len, fill))
+        Ok(self.sender.message_filled(self.output.buffer(), OpCode::Text, max_len, fill))
     }
 
     pub fn send_binary(&mut self, data: &[u8]) -> bool {
@@ -354,7 +389,7 @@ impl Session {
         if !self.can_send() || self.role == Role::Client || self.compressor.is_some() {
             return false;
         }
-        encode_header(&mut self.output, OpCode::Binary, len, None);
+        encode_header(self.output.buffer(), OpCode::Binary, len, None);
         true
     }
 
@@ -362,7 +397,7 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.control(&mut self.output, OpCode::Ping, payload);
+        self.sender.control(self.output.buffer(), OpCode::Ping, payload);
         true
     }
 
@@ -372,7 +407,7 @@ impl Session {
     pub fn close(&mut self, code: u16, reason: &[u8]) -> bool {
         match self.state {
             ReadyState::Open => {
-                self.sender.close(&mut self.output, code, reason);
+                self.sender.close(self.output.buffer(), code, reason);
                 self.state = ReadyState::Closing;
                 true
             }
@@ -387,22 +422,21 @@ impl Session {
 
     /// Bytes to write to the socket, in order.
     pub fn output(&self) -> &[u8] {
-        &self.output
+        &self.output.0
     }
 
     /// Drops the first `length` bytes of the output (all of it: as
     /// `clear_output`).
     pub fn consume_output(&mut self, length: usize) {
-        if length >= self.output.len() {
+        if length >= self.output.0.len() {
             self.clear_output();
         } else {
-            self.output.drain(..length);
+            self.output.0.drain(..length);
         }
     }
 
     pub fn clear_output(&mut self) {
-        self.output.clear();
-        self.output.shrink_to(KEPT_OUTPUT_CAPACITY);
+        self.output.release();
     }
 
     /// Whether messages are still accepted (connecting or open).
@@ -419,18 +453,19 @@ impl Session {
             return false;
         }
         let Some(compressor) = self.compressor.as_deref_mut() else {
-            self.sender.message(&mut self.output, opcode, data);
+            self.sender.message(self.output.buffer(), opcode, data);
             return true;
         };
-        self.scratch.clear();
-        match compressor.compress(data, &mut self.scratch) {
-            Ok(()) => self.sender.compressed_message(&mut self.output, opcode, &self.scratch),
+        let mut scratch = SCRATCH.take();
+        match compressor.compress(data, &mut scratch) {
+            Ok(()) => self.sender.compressed_message(self.output.buffer(), opcode, &scratch),
             // Only an allocation failure inside zlib gets here; send the
             // message uncompressed rather than lose it.
-            Err(_) => self.sender.message(&mut self.output, opcode, data),
+            Err(_) => self.sender.message(self.output.buffer(), opcode, data),
         }
-        self.scratch.clear();
-        self.scratch.shrink_to(KEPT_OUTPUT_CAPACITY);
+        scratch.clear();
+        scratch.shrink_to(KEPT_CAPACITY);
+        SCRATCH.set(scratch);
         true
     }
 
@@ -441,7 +476,7 @@ impl Session {
             // Answered in every state but Closed, as faye's `frame()` allows.
             Incoming::Ping(payload) => {
                 self.sender
-                    .control(&mut self.output, OpCode::Pong, payload.bytes(chunk))
+                    .control(self.output.buffer(), OpCode::Pong, payload.bytes(chunk))
             }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
             Incoming::Raw { binary, rsv, payload } => events.push(Event::Raw { binary, rsv, payload }),
@@ -461,7 +496,7 @@ impl Session {
             return;
         }
         if self.state == ReadyState::Open {
-            self.sender.close(&mut self.output, code, reason.as_bytes());
+            self.sender.close(self.output.buffer(), code, reason.as_bytes());
         }
         self.state = ReadyState::Closed;
         events.push(Event::Close { code, reason });
@@ -482,7 +517,7 @@ impl Session {
         }
         if self.state == ReadyState::Open {
             self.sender.close(
-                &mut self.output,
+                self.output.buffer(),
                 violation.code,
                 violation.message.as_bytes(),
             );
@@ -817,11 +852,22 @@ mod tests {
     }
 
     #[test]
-    fn clearing_output_releases_large_buffers() {
+    fn clearing_output_releases_the_buffer() {
         let mut session = open_server();
-        session.send_binary(&vec![0; 1 << 20]);
+        session.send_binary(&[0; 16]);
         session.clear_output();
-        assert!(session.output.capacity() <= KEPT_OUTPUT_CAPACITY);
+        assert_eq!(session.output.0.capacity(), 0);
+    }
+
+    #[test]
+    fn a_released_output_buffer_goes_to_the_next_writer() {
+        let mut first = open_server();
+        let mut second = open_server();
+        first.send_binary(&[0; 100]);
+        let buffer = first.output().as_ptr();
+        first.clear_output();
+        second.send_binary(&[0; 10]);
+        assert_eq!(second.output().as_ptr(), buffer);
     }
 
     #[test]
