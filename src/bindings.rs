@@ -322,7 +322,13 @@ impl NativeSession {
         }
         let data = std::mem::take(&mut result.data);
         let opcode = if binary { OpCode::Binary } else { OpCode::Text };
-        self.session.send_compressed(opcode, &data)
+        match result.error.take() {
+            // As when compressing inline: only an allocation failure inside
+            // zlib gets here, and the message goes uncompressed rather than
+            // being lost.
+            Some(_) => self.session.send_uncompressed(opcode, &data),
+            None => self.session.send_compressed(opcode, &data),
+        }
     }
 
     /// Takes the compressor back from a `compress_async` result and returns
@@ -960,8 +966,24 @@ impl CompressJob {
     }
 }
 
-/// What a `CompressTask` made: the compressed bytes and the compressor to
-/// give back to the session.
+/// The compressed message, or on failure the message as it was, with the
+/// error: the caller decides whether it goes out uncompressed.
+fn compress_message(compressor: Option<&mut Compressor>, input: &[u8]) -> (Vec<u8>, Option<String>) {
+    let mut out = Vec::new();
+    let error = match compressor {
+        Some(compressor) => compressor.compress(input, &mut out).err(),
+        None => Some("permessage-deflate is not active".to_owned()),
+    };
+    if error.is_some() {
+        out.clear();
+        out.extend_from_slice(input);
+    }
+    (out, error)
+}
+
+/// What a `CompressTask` made: the compressed bytes (or the message itself,
+/// with the error, when compression failed) and the compressor to give back
+/// to the session.
 #[napi]
 pub struct CompressedMessage {
     compressor: Option<Compressor>,
@@ -975,12 +997,8 @@ impl Task for CompressTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut compressor = self.compressor.take();
-        let mut out = Vec::new();
-        let error = match compressor.as_mut() {
-            Some(compressor) => compressor.compress(&self.input, &mut out).err(),
-            None => Some("permessage-deflate is not active".to_owned()),
-        };
-        Ok((compressor, out, error))
+        let (data, error) = compress_message(compressor.as_mut(), &self.input);
+        Ok((compressor, data, error))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -1027,4 +1045,24 @@ fn extension_offer(offer: crate::extension_header::Offer) -> ExtensionOffer {
         })
         .collect();
     ExtensionOffer { name: offer.name, params }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_compression_hands_back_the_message_itself() {
+        let (data, error) = compress_message(None, b"message");
+        assert_eq!(data, b"message");
+        assert_eq!(error.as_deref(), Some("permessage-deflate is not active"));
+    }
+
+    #[test]
+    fn a_compression_hands_back_the_compressed_bytes() {
+        let mut compressor = Compressor::new(Default::default(), 15, true).unwrap();
+        let (data, error) = compress_message(Some(&mut compressor), &[b'a'; 1000]);
+        assert_eq!(error, None);
+        assert!(data.len() < 100);
+    }
 }

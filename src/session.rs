@@ -289,6 +289,16 @@ impl Session {
         true
     }
 
+    /// A message that should have been compressed but could not be: framed
+    /// as it is, without RSV1.
+    pub fn send_uncompressed(&mut self, opcode: OpCode, data: &[u8]) -> bool {
+        if !self.can_send() {
+            return false;
+        }
+        self.sender.message(self.output.buffer(), opcode, data);
+        true
+    }
+
     /// Turns permessage-deflate on with the negotiated parameters: incoming
     /// messages with RSV1 are inflated, every outgoing message is
     /// compressed. Fails only for compressor settings zlib refuses.

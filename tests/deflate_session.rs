@@ -257,3 +257,10 @@ fn outgoing_messages_are_compressed_with_rsv1_and_control_frames_are_not() {
         assert_eq!(session.output()[0], 0x88);
     }
 }
+
+#[test]
+fn a_message_whose_compression_failed_goes_out_uncompressed() {
+    let mut session = server(true, 15.0, 1 << 26);
+    assert!(session.send_uncompressed(faye_websocket_native::frame::OpCode::Text, b"hi"));
+    assert_eq!(session.output(), [0x81, 2, b'h', b'i']);
+}
