@@ -334,6 +334,33 @@ describe('JS extensions with permessage-deflate', () => {
   });
 });
 
+// faye answers 400 with the message of whatever an extension throws while
+// negotiating, once the request's own checks pass; nothing escapes.
+describe('an extension that throws while negotiating', () => {
+  const throwing = (thrown) => ({ name: 'x-throw', type: 'permessage', rsv1: false, rsv2: true, rsv3: false,
+    createServerSession: () => { throw thrown; } });
+  const cases = {
+    'an Error from createServerSession': { thrown: new Error('cannot negotiate'), request: {} },
+    'the same with version 8 (the version check comes first)': { thrown: new Error('cannot negotiate'), request: { version: '8' } },
+  };
+  for (const [name, { thrown, request }] of Object.entries(cases)) {
+    test(`${name}: the same 400, events and close as faye`, T, async () => {
+      const results = [];
+      for (const Impl of [Faye, Native]) {
+        results.push(await runScenario(Impl, {
+          options: { extensions: [throwing(thrown)] },
+          request: { extensions: 'x-throw', ...request },
+        }));
+      }
+      const [faye, ours] = results;
+      assert.match(faye.head, /^HTTP\/1\.1 400 /);
+      assert.equal(ours.head, faye.head);
+      assert.equal(ours.bytes.toString('latin1'), faye.bytes.toString('latin1'));
+      assert.deepEqual(ours.log, faye.log);
+    });
+  }
+});
+
 // With a JS extension registered, the client's header goes through the
 // native parser (src/extension_header.rs): malformed ones get faye's 400.
 describe('malformed extension headers with a JS extension registered', () => {

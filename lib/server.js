@@ -59,13 +59,16 @@ class WebSocket extends Connection {
 
     // With JS extensions, JS negotiates (websocket-extensions'
     // generateResponse); a malformed header is left to the native
-    // handshake, which fails with the same message.
+    // handshake, which fails with the same message. Anything else an
+    // extension throws fails the handshake with its message (faye's 400).
     let negotiation = null;
     if (this._extensions) {
       try {
         negotiation = this._extensions.serverNegotiation(header(request, 'sec-websocket-extensions'));
       } catch (error) {
-        if (!(error instanceof SyntaxError)) throw error;
+        if (!(error instanceof SyntaxError)) {
+          negotiation = { error: error instanceof Error ? error.message : String(error), useDeflate: false, allowedRsv: 0 };
+        }
       }
     }
 

@@ -433,7 +433,7 @@ impl NativeSession {
         let deflate = setup.deflate.as_ref();
         let result = match &js_negotiation {
             None => handshake::server_response_with_deflate(&request, protocol.as_deref(), setup.user_headers, deflate),
-            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), setup.user_headers, js.response.as_deref())
+            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), setup.user_headers, js.error.as_deref().map_or(Ok(js.response.as_deref()), Err))
                 .map(|response| (response, if js.use_deflate { setup.agreed_deflate } else { None })),
         };
         let response = match result {
@@ -801,12 +801,14 @@ impl NativeSession {
 }
 
 /// The server handshake's extensions as JS negotiated them (JS extensions
-/// registered): the `Sec-WebSocket-Extensions` value, whether it includes
-/// permessage-deflate (as `deflate_server_response` agreed) and the RSV
-/// bits the active extensions claim.
+/// registered): the `Sec-WebSocket-Extensions` value (or the error),
+/// whether it includes permessage-deflate (as `deflate_server_response`
+/// agreed) and the RSV bits the active extensions claim.
 #[napi(object)]
 pub struct JsNegotiation {
     pub response: Option<String>,
+    /// What the negotiation threw, if it did.
+    pub error: Option<String>,
     pub use_deflate: bool,
     pub allowed_rsv: u32,
 }

@@ -123,20 +123,22 @@ pub fn server_response_with_deflate(
 }
 
 /// [`server_response`] with the `Sec-WebSocket-Extensions` value the caller
-/// negotiated (JS extensions: websocket-extensions' `generateResponse`).
-/// The client's header is still parsed, so a malformed one fails as in faye.
+/// negotiated (JS extensions: websocket-extensions' `generateResponse`), or
+/// the message of the error the negotiation threw, which fails the
+/// handshake once the request's own checks pass, as in faye. The client's
+/// header is still parsed, so a malformed one fails as in faye.
 pub fn server_response_with_extensions(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
-    extensions: Option<&str>,
+    extensions: Result<Option<&str>, &str>,
 ) -> Result<Vec<u8>, HandshakeError> {
     respond(request, protocol, user_headers, Answer::Given(extensions)).map(|(response, _)| response)
 }
 
 enum Answer<'a> {
     Deflate(Option<&'a DeflateOptions>),
-    Given(Option<&'a str>),
+    Given(Result<Option<&'a str>, &'a str>),
 }
 
 fn respond(
@@ -177,7 +179,7 @@ fn respond(
     let deflate = match answer {
         Answer::Deflate(deflate) => deflate,
         Answer::Given(value) => {
-            if let Some(value) = value {
+            if let Some(value) = value.map_err(HandshakeError::new)? {
                 headers.set("Sec-WebSocket-Extensions", value)?;
             }
             None
@@ -318,6 +320,18 @@ mod tests {
             start.elapsed()
         );
         assert_eq!(protocol, None);
+    }
+
+    #[test]
+    fn an_error_from_the_js_negotiation_fails_after_the_requests_own_checks() {
+        let failed = server_response_with_extensions(&valid_request(), None, HeaderList::new(), Err("boom"));
+        assert_eq!(failed.unwrap_err().message, "boom");
+        let old_version = ServerRequest {
+            version: Some("8"),
+            ..valid_request()
+        };
+        let failed = server_response_with_extensions(&old_version, None, HeaderList::new(), Err("boom"));
+        assert_eq!(failed.unwrap_err().message, "Unsupported WebSocket version: 8");
     }
 
     #[test]
