@@ -139,6 +139,18 @@ describe('JS extensions, server side, against faye-websocket', () => {
     }
   });
 
+  test('a request failing faye\'s own checks never reaches the extensions', T, async () => {
+    for (const request of [{ version: '8' }, { omit: ['sec-websocket-key'] }, { upgrade: 'h2c' }]) {
+      const results = await both(({ xor, tag }) => ({
+        options: { extensions: [xor, tag] },
+        request: { extensions: 'x-xor, x-tag', ...request },
+      }));
+      assert.match(results[0].head, /^HTTP\/1\.1 400 /);
+      assertSame(results);
+      assert.deepEqual(results[1].calls, []);
+    }
+  });
+
   test('an extension whose RSV bit is taken is skipped; deflate and a JS one on RSV1', T, async () => {
     const rsv1 = { name: 'x-one', type: 'permessage', rsv1: true, rsv2: false, rsv3: false,
       createServerSession: () => ({ generateResponse: () => ({ on: true }), processIncomingMessage: (m, cb) => cb(null, m),

@@ -62,7 +62,7 @@ class WebSocket extends Connection {
     // handshake, which fails with the same message. Anything else an
     // extension throws fails the handshake with its message (faye's 400).
     let negotiation = null;
-    if (this._extensions) {
+    if (this._extensions && reachesNegotiation(request)) {
       try {
         negotiation = this._extensions.serverNegotiation(header(request, 'sec-websocket-extensions'));
       } catch (error) {
@@ -95,6 +95,16 @@ class WebSocket extends Connection {
     this._open();
     if (body && body.length > 0) this._receive(body);
   }
+}
+
+// faye negotiates extensions only for a request that passed its own checks
+// (the native handshake makes them again, to answer with faye's 400).
+function reachesNegotiation(request) {
+  return (
+    isWebSocket(request) &&
+    header(request, 'sec-websocket-version') === '13' &&
+    header(request, 'sec-websocket-key') !== null
+  );
 }
 
 function startOnNextTick(socket, request, body) {
