@@ -242,6 +242,24 @@ struct EchoCfg {
     max: usize,
 }
 
+/// Waits for at least one in-flight credit (None once stopping) and takes
+/// the others already free, up to 64: that many messages go in one write.
+async fn take_credits(stop: &mut watch::Receiver<bool>, sem: &Semaphore) -> Option<usize> {
+    if *stop.borrow() {
+        return None;
+    }
+    tokio::select! {
+        biased;
+        _ = stop.changed() => return None,
+        p = sem.acquire() => p.ok()?.forget(),
+    }
+    let mut n = 1;
+    while n < 64 && sem.try_acquire().map(|p| p.forget()).is_ok() {
+        n += 1;
+    }
+    Some(n)
+}
+
 async fn echo_conn(id: u64, cfg: Arc<EchoCfg>, stats: Arc<Stats>, mut stop: watch::Receiver<bool>) -> io::Result<()> {
     let mut stream = tcp_connect(cfg.addr, None).await?;
     let (leftover, params) = if cfg.framing {
@@ -270,25 +288,7 @@ async fn echo_conn(id: u64, cfg: Arc<EchoCfg>, stats: Arc<Stats>, mut stop: watc
             let (mut wbuf, mut msg, mut comp) = (Vec::new(), Vec::new(), Vec::new());
             let op = if cfg.kind == Kind::Binary { OP_BINARY } else { OP_TEXT };
             let mut seq = 0u64;
-            loop {
-                if *stop.borrow() {
-                    break;
-                }
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => break,
-                    p = sem.acquire() => p.unwrap().forget(),
-                }
-                let mut n = 1;
-                while n < 64 {
-                    match sem.try_acquire() {
-                        Ok(p) => {
-                            p.forget();
-                            n += 1
-                        }
-                        Err(_) => break,
-                    }
-                }
+            while let Some(n) = take_credits(&mut stop, &sem).await {
                 for _ in 0..n {
                     cfg.payloads.fill(id, seq, &mut msg);
                     if !cfg.framing {
@@ -457,19 +457,7 @@ async fn echo_conn_tungstenite(
         tokio::spawn(async move {
             let mut msg = Vec::new();
             let mut seq = 0u64;
-            loop {
-                if *stop.borrow() {
-                    break;
-                }
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => break,
-                    p = sem.acquire() => p.unwrap().forget(),
-                }
-                let mut n = 1;
-                while n < 64 && sem.try_acquire().map(|p| p.forget()).is_ok() {
-                    n += 1;
-                }
+            while let Some(n) = take_credits(&mut stop, &sem).await {
                 for _ in 0..n {
                     cfg.payloads.fill(id, seq, &mut msg);
                     let m = if cfg.kind == Kind::Binary {
