@@ -14,6 +14,7 @@ const { mixEventTarget } = require('./event_target');
 const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
 const { headerOption } = require('./request');
 const { Extensions, needsPipeline } = require('./extensions');
+const { scheduleFlush } = require('./flush_queue');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -107,25 +108,6 @@ function ignoreError() {}
 function createExtensions(options, session, maxLength) {
   if (!needsPipeline(options.extensions)) return null;
   return new Extensions(options.extensions, session, maxLength || DEFAULT_MAX_LENGTH, OFF_THREAD_MIN);
-}
-
-// Connections with frames queued in this tick, flushed together on the next
-// tick in the order they first queued. One process.nextTick for all of them
-// (as lib/eventsource.js does): the callback costs more than the write.
-let pendingFlushes = [];
-let flushesScheduled = false;
-
-function flushPending() {
-  // A connection that sends while this runs (from a 'drain' or a write
-  // callback) is queued for another tick.
-  const connections = pendingFlushes;
-  pendingFlushes = [];
-  flushesScheduled = false;
-  for (let i = 0; i < connections.length; i += 1) {
-    const connection = connections[i];
-    connection._flushScheduled = false;
-    connection._flush();
-  }
 }
 
 // faye's message event, built without Event's generic constructor: the same
@@ -599,12 +581,7 @@ class Connection extends Stream {
   }
 
   _scheduleFlush() {
-    if (this._flushScheduled) return;
-    this._flushScheduled = true;
-    pendingFlushes.push(this);
-    if (flushesScheduled) return;
-    flushesScheduled = true;
-    process.nextTick(flushPending);
+    scheduleFlush(this);
   }
 
   // Writes everything queued so far in one socket write (or one corked

@@ -28,6 +28,7 @@ const { mixEventTarget } = require('./event_target');
 const native = require('./binding');
 const { splitList, isWhitespace } = require('./split_list');
 const { isSecureRequest, headerOption } = require('./request');
+const { scheduleFlush } = require('./flush_queue');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -70,25 +71,6 @@ function formatEvent(message, options) {
   // scans cost far less than a regex pass over text that has no match.
   const data = text.indexOf('\n') === -1 && text.indexOf('\r') === -1 ? text : text.replace(LINE_BREAK, '$1data: ');
   return frame + 'data: ' + data + '\r\n\r\n';
-}
-
-// EventSources with queued chunks, written out together on the next tick in
-// the order they first queued in this tick. One process.nextTick for all of
-// them: the callback costs more than the write bookkeeping it schedules.
-let pendingSources = [];
-let flushScheduled = false;
-
-function flushPending() {
-  // A source written to while this runs (from a 'drain' or an error
-  // listener) is queued for another tick.
-  const sources = pendingSources;
-  pendingSources = [];
-  flushScheduled = false;
-  for (let i = 0; i < sources.length; i += 1) {
-    const source = sources[i];
-    source._flushScheduled = false;
-    source._flush();
-  }
 }
 
 function drainTick(source) {
@@ -172,14 +154,7 @@ class EventSource extends Stream {
     const queue = this._queue + chunk;
     this._queue = queue;
     if (stream.writableLength + queue.length >= stream.writableHighWaterMark) return this._flush();
-    if (!this._flushScheduled) {
-      this._flushScheduled = true;
-      pendingSources.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        process.nextTick(flushPending);
-      }
-    }
+    scheduleFlush(this);
     return true;
   }
 
