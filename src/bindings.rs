@@ -263,13 +263,8 @@ impl NativeSession {
     #[napi(catch_unwind)]
     pub fn pipeline_deflate(&mut self, data: &[u8]) -> Option<Buffer> {
         let mut out = Vec::new();
-        match self.session.pipeline_compress(data, &mut out) {
-            Ok(()) => Some(out.into()),
-            Err(error) => {
-                self.pipeline_error = Some(error);
-                None
-            }
-        }
+        let result = self.session.pipeline_compress(data, &mut out);
+        self.pipeline_output(result, out)
     }
 
     /// permessage-deflate as a stage of the JS pipeline: inflates one
@@ -278,13 +273,8 @@ impl NativeSession {
     #[napi(catch_unwind)]
     pub fn pipeline_inflate(&mut self, data: &[u8]) -> Option<Buffer> {
         let mut out = Vec::new();
-        match self.session.pipeline_inflate(data, &mut out) {
-            Ok(()) => Some(out.into()),
-            Err(error) => {
-                self.pipeline_error = Some(error);
-                None
-            }
-        }
+        let result = self.session.pipeline_inflate(data, &mut out);
+        self.pipeline_output(result, out)
     }
 
     /// Why the last `pipeline_deflate`, `pipeline_inflate` or
@@ -338,11 +328,8 @@ impl NativeSession {
         if let Some(compressor) = result.compressor.take() {
             self.session.restore_compressor(compressor);
         }
-        if let Some(error) = result.error.take() {
-            self.pipeline_error = Some(error);
-            return None;
-        }
-        Some(std::mem::take(&mut result.data).into())
+        let data = std::mem::take(&mut result.data);
+        self.pipeline_output(result.error.take().map_or(Ok(()), Err), data)
     }
 
     /// Registers permessage-deflate (its `configure` options) for the
@@ -736,6 +723,18 @@ impl NativeSession {
 }
 
 impl NativeSession {
+    /// A pipeline stage's output, or None with the error kept for
+    /// `pipeline_error`.
+    fn pipeline_output(&mut self, result: std::result::Result<(), String>, out: Vec<u8>) -> Option<Buffer> {
+        match result {
+            Ok(()) => Some(out.into()),
+            Err(error) => {
+                self.pipeline_error = Some(error);
+                None
+            }
+        }
+    }
+
     /// The queue's buffer is freed once it is empty: a connection that
     /// once received a message spanning chunks does not keep it while idle.
     fn next_taken(&mut self) -> Vec<u8> {
