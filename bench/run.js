@@ -3,7 +3,7 @@
 // The benchmark runner: `npm run bench` (full, < 30 min) or
 // `npm run bench -- --quick` (< 5 min, a validation run).
 //
-// Builds bench/loadgen (cargo build --release -p loadgen), then for every
+// Builds bench/loadgen (cargo build --release in bench/loadgen), then for every
 // workload runs each server in turn, interleaved (A B C A B C …), for
 // several rounds, each server in a fresh process on 127.0.0.1. With two or
 // more cores the server is pinned to one core and the load generator to
@@ -21,7 +21,7 @@
 //   --only a,b           workloads by id (see WORKLOADS below)
 //   --servers a,b        subset of native,ws,faye,tcp
 //   --idle-conns N       idle connections (default 10000; quick 2000)
-//   --no-build           use the existing target/release/loadgen
+//   --no-build           use the existing bench/loadgen/target/release/loadgen
 //   --out FILE           markdown file (default BENCHMARKS.md at the top of the repo)
 //   --chart FILE         SVG chart (default bench/ratio-to-ws.svg)
 //   --no-write           print the table only
@@ -50,7 +50,8 @@ const CHART = path.resolve(opt('--chart', path.join(__dirname, 'ratio-to-ws.svg'
 // Events each SSE round publishes to every client (the `sse` workload).
 const SSE_BURST = 10;
 const SSE_CLIENTS = 1000;
-const LOADGEN = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release', 'loadgen');
+const LOADGEN_DIR = path.join(__dirname, 'loadgen');
+const LOADGEN = path.join(process.env.CARGO_TARGET_DIR || path.join(LOADGEN_DIR, 'target'), 'release', 'loadgen');
 
 const NAMES = {
   native: 'faye-websocket-native',
@@ -665,9 +666,9 @@ async function main() {
   }
   if (process.platform !== 'linux') throw new Error('the runner reads /proc: Linux only');
   if (!flag('--no-build')) {
-    console.error('building the load generator: cargo build --release -p loadgen');
-    const b = spawnSync('cargo', ['build', '--release', '-p', 'loadgen'], { cwd: root, stdio: 'inherit' });
-    if (b.status !== 0) throw new Error('cargo build --release -p loadgen failed');
+    console.error('building the load generator: cargo build --release (bench/loadgen)');
+    const b = spawnSync('cargo', ['build', '--release'], { cwd: LOADGEN_DIR, stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('cargo build --release failed in bench/loadgen');
   }
   if (!fs.existsSync(LOADGEN)) throw new Error(`no load generator at ${LOADGEN}`);
   try {
