@@ -1,28 +1,35 @@
 'use strict';
 
-// Loads the native addon: a local build first (`npm install` from source,
-// `npm run build`), then the prebuilt per-platform package.
+// Loads the native addon: a build from source first (a git clone's
+// `npm install`, or `npx faye-websocket-native-build` in a project), then the
+// prebuilt package for this platform, which npm installs from the root's
+// optionalDependencies with no install script.
 const path = require('path');
 const { platformSuffix } = require('./platform');
 
-const suffix = platformSuffix();
-const candidates = [
-  path.join(__dirname, '..', `faye-websocket-native.${suffix}.node`),
-  `faye-websocket-native-${suffix}`,
-];
+const BUILD_COMMAND = 'npx faye-websocket-native-build';
 
 function load() {
+  const suffix = platformSuffix();
+  const candidates = [
+    path.join(__dirname, '..', `faye-websocket-native.${suffix}.node`),
+    `faye-websocket-native-${suffix}`,
+  ];
   const failures = [];
   for (const candidate of candidates) {
     try {
       return require(candidate);
     } catch (error) {
-      failures.push(`${candidate}: ${error.message}`);
+      // Node's message goes on with the require stack: its first line says it all.
+      failures.push(`${candidate}: ${error.message.split('\n')[0]}`);
     }
   }
   throw new Error(
-    `faye-websocket-native: no native addon for ${suffix}. ` +
-      `Run \`npm run build\` (needs a Rust toolchain).\n  ${failures.join('\n  ')}`
+    `faye-websocket-native: no native addon for ${suffix} (Node ${process.version}). Tried:\n` +
+      failures.map((failure) => `  ${failure}\n`).join('') +
+      `Prebuilt addons come as the optional dependency faye-websocket-native-${suffix} for the platforms in ` +
+      `package.json's napi.targets; npm leaves it out with --omit=optional or when the lockfile was made without it. ` +
+      `To build the addon from source (needs Rust), run: ${BUILD_COMMAND}`
   );
 }
 
