@@ -22,6 +22,7 @@ const TARGET = 'x86_64-unknown-linux-gnu';
 const ADDON = `faye-websocket-native.${SUFFIX}.node`;
 const TYPESCRIPT = '5.9.3';
 const SOCKJS = '0.3.24';
+const PNPM = '12.23.0';
 const BUILD_COMMAND = 'npx faye-websocket-native-build';
 const MiB = 1024 * 1024;
 
@@ -54,15 +55,15 @@ function du(dir) {
 
 const size = (bytes) => `${(bytes / MiB).toFixed(2)} MiB`;
 
-// A new project with this package.json, installed as a user installs it.
-function consumer(name, manifest, installArgs = []) {
+const NPM_INSTALL = ['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund'];
+
+// A new project with this package.json, installed as a user installs it (npm with --ignore-scripts unless
+// another install command is given).
+function consumer(name, manifest, [command, ...args] = NPM_INSTALL) {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, ...manifest }, null, 2));
-  const install = run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', ...installArgs], {
-    cwd: dir,
-    env: { PATH: pathWithoutCargo },
-  });
+  const install = run(command, args, { cwd: dir, env: { PATH: pathWithoutCargo } });
   return { dir, install };
 }
 
@@ -85,6 +86,13 @@ function startNode(dir, file, env = {}) {
     });
     child.stderr.on('data', (data) => (output += data));
     child.on('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output}`)));
+  });
+}
+
+// The README's echo server (examples/echo-server.js), run in the consumer on a free port.
+function startEchoServer(dir) {
+  return startNode(dir, write(dir, 'echo-server.js', fs.readFileSync(path.join(root, 'examples', 'echo-server.js'))), {
+    PORT: '0',
   });
 }
 
@@ -154,6 +162,13 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
     assert.strictEqual(platform.version, version);
   });
 
+  test("the release's publish step, dry-run: the platform package first, then the root, with provenance", () => {
+    const result = run(process.execPath, [path.join(root, 'scripts', 'release.js'), 'publish', dist, '--dry-run']);
+    const published = [...(result.stdout + result.stderr).matchAll(/^\+ (\S+)$/gm)].map((match) => match[1]);
+    assert.deepStrictEqual(published, [`faye-websocket-native-${SUFFIX}@${version}`, `faye-websocket-native@${version}`]);
+    assert.match(result.stdout, /--provenance --dry-run/);
+  });
+
   test("every README link works from the npm page: relative ones name shipped files, the repository's tracked ones", () => {
     const shipped = run('tar', ['-tzf', tarballs.root]).stdout.split('\n');
     const tracked = run('git', ['ls-files'], { cwd: root }).stdout.split('\n');
@@ -193,8 +208,7 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
     });
 
     test("the README's echo server answers a ws client", async () => {
-      const file = write(app.dir, 'echo-server.js', fs.readFileSync(path.join(root, 'examples', 'echo-server.js')));
-      const { child, port } = await startNode(app.dir, file, { PORT: '0' });
+      const { child, port } = await startEchoServer(app.dir);
       try {
         assert.deepStrictEqual(await echo(`ws://127.0.0.1:${port}/`, ['hello', Buffer.from([1, 2, 3])]), ['hello', [1, 2, 3]]);
       } finally {
@@ -203,7 +217,7 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
     });
 
     test('a Client round trip', async () => {
-      const server = await startNode(app.dir, write(app.dir, 'echo-server.js', fs.readFileSync(path.join(root, 'examples', 'echo-server.js'))), { PORT: '0' });
+      const server = await startEchoServer(app.dir);
       try {
         const file = write(
           app.dir,
@@ -303,6 +317,28 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
     });
   });
 
+  test(`a pnpm ${PNPM} project (pnpm runs no dependency scripts) gets the prebuilt addon`, async () => {
+    const { dir, install } = consumer(
+      'pnpm',
+      {
+        dependencies: {
+          'faye-websocket-native': `file:${tarballs.root}`,
+          [`faye-websocket-native-${SUFFIX}`]: `file:${tarballs.platform}`,
+        },
+      },
+      ['npx', '--yes', `pnpm@${PNPM}`, 'install']
+    );
+    console.log(`pnpm install: ${install.seconds.toFixed(1)} s`);
+    const [addon] = loadedAddons(dir, 'faye-websocket-native');
+    assert.match(addon, new RegExp(`/node_modules/faye-websocket-native-${SUFFIX}/${ADDON.replace(/\./g, '\\.')}$`));
+    const server = await startEchoServer(dir);
+    try {
+      assert.deepStrictEqual(await echo(`ws://127.0.0.1:${server.port}/`, ['through pnpm']), ['through pnpm']);
+    } finally {
+      server.child.kill();
+    }
+  });
+
   // sockjs 0.3.24 requires faye-websocket ^0.11.3: mapped to our tarball, it must get ours, and faye must not
   // be installed at all.
   const SOCKJS_SERVER = `const http = require('http');
@@ -365,7 +401,7 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
     const tempBuilds = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('faye-websocket-native-build-'));
     before(() => {
       // --os: npm installs for another operating system, so no platform package fits, as on FreeBSD.
-      app = consumer('no-binary', { dependencies: { 'faye-websocket-native': `file:${tarballs.root}` } }, ['--os=freebsd']);
+      app = consumer('no-binary', { dependencies: { 'faye-websocket-native': `file:${tarballs.root}` } }, [...NPM_INSTALL, '--os=freebsd']);
     });
 
     test('require() throws one error naming the platform, what it tried and the build command', () => {
@@ -407,7 +443,7 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
       ]);
       console.log(`from-source install: ${size(du(path.join(modules, 'faye-websocket-native')))} in node_modules/faye-websocket-native`);
       assert.deepStrictEqual(loadedAddons(app.dir, 'faye-websocket-native'), [path.join(modules, 'faye-websocket-native', ADDON)]);
-      const server = await startNode(app.dir, write(app.dir, 'echo-server.js', fs.readFileSync(path.join(root, 'examples', 'echo-server.js'))), { PORT: '0' });
+      const server = await startEchoServer(app.dir);
       try {
         assert.deepStrictEqual(await echo(`ws://127.0.0.1:${server.port}/`, ['built here']), ['built here']);
       } finally {
