@@ -168,8 +168,8 @@ impl NativeSession {
     /// given a response that includes it (`use_deflate`).
     #[napi(catch_unwind)]
     pub fn deflate_server_response(&mut self, header: String) -> Option<String> {
-        use crate::extension_header::{self, ParamValue};
         use crate::deflate_negotiation::{self as negotiation, NAME};
+        use crate::extension_header::{self, ParamValue};
         let setup = self.setup.as_deref_mut()?;
         let options = setup.deflate.as_ref()?;
         let offers = extension_header::parse(&header).ok()?;
@@ -229,7 +229,11 @@ impl NativeSession {
     /// in frame-byte places). Written whatever the state.
     #[napi(catch_unwind)]
     pub fn send_frame(&mut self, opcode: u32, rsv: u32, data: &[u8]) {
-        let opcode = if opcode == 1 { OpCode::Text } else { OpCode::Binary };
+        let opcode = if opcode == 1 {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
         self.session.send_frame(opcode, rsv as u8, data);
     }
 
@@ -419,9 +423,28 @@ impl NativeSession {
         let setup = self.setup.take().map(|setup| *setup).unwrap_or_default();
         let deflate = setup.deflate.as_ref();
         let result = match &js_negotiation {
-            None => handshake::server_response_with_deflate(&request, protocol.as_deref(), setup.user_headers, deflate),
-            Some(js) => handshake::server_response_with_extensions(&request, protocol.as_deref(), setup.user_headers, js.error.as_deref().map_or(Ok(js.response.as_deref()), Err))
-                .map(|response| (response, if js.use_deflate { setup.agreed_deflate } else { None })),
+            None => handshake::server_response_with_deflate(
+                &request,
+                protocol.as_deref(),
+                setup.user_headers,
+                deflate,
+            ),
+            Some(js) => handshake::server_response_with_extensions(
+                &request,
+                protocol.as_deref(),
+                setup.user_headers,
+                js.error.as_deref().map_or(Ok(js.response.as_deref()), Err),
+            )
+            .map(|response| {
+                (
+                    response,
+                    if js.use_deflate {
+                        setup.agreed_deflate
+                    } else {
+                        None
+                    },
+                )
+            }),
         };
         let response = match result {
             Ok((mut response, negotiated)) => {
@@ -511,7 +534,9 @@ impl NativeSession {
             HandshakeProgress::Pending => HANDSHAKE_PENDING,
             HandshakeProgress::Open { body_offset } => {
                 setup.body_offset = body_offset as u32;
-                if let (Some(negotiated), Some(options)) = (client.negotiated_deflate(), &setup.deflate) {
+                if let (Some(negotiated), Some(options)) =
+                    (client.negotiated_deflate(), &setup.deflate)
+                {
                     let _ = self.session.enable_deflate(negotiated, options.settings);
                 }
                 self.session.open();
@@ -599,7 +624,13 @@ impl NativeSession {
         let header = [
             count,
             self.resume_at.unwrap_or(chunk.len()) as u32,
-            if done { 1 } else if yielded { 2 } else { 0 },
+            if done {
+                1
+            } else if yielded {
+                2
+            } else {
+                0
+            },
             !self.session.output().is_empty() as u32,
         ];
         if let Some(slots) = table.get_mut(..TABLE_HEADER as usize) {
@@ -668,7 +699,10 @@ impl NativeSession {
         }
         // SAFETY: the value is a JS string from this call's arguments.
         let text = unsafe { String::from_napi_value(value.env, value.value)? };
-        Ok(accepted_length(self.session.send_text(text.as_bytes()), text.len()))
+        Ok(accepted_length(
+            self.session.send_text(text.as_bytes()),
+            text.len(),
+        ))
     }
 
     #[napi(catch_unwind)]
@@ -719,13 +753,16 @@ impl NativeSession {
         self.session.consume_output(length);
         length as u32
     }
-
 }
 
 impl NativeSession {
     /// A pipeline stage's output, or None with the error kept for
     /// `pipeline_error`.
-    fn pipeline_output(&mut self, result: std::result::Result<(), String>, out: Vec<u8>) -> Option<Buffer> {
+    fn pipeline_output(
+        &mut self,
+        result: std::result::Result<(), String>,
+        out: Vec<u8>,
+    ) -> Option<Buffer> {
         match result {
             Ok(()) => Some(out.into()),
             Err(error) => {
@@ -782,12 +819,22 @@ impl NativeSession {
                     self.taken.push_back(message.into_bytes());
                     [EVENT_ERROR, code as u32, 0, 0]
                 }
-                Event::Raw { binary, rsv, payload } => {
-                    let [_, taken, start, end] = payload_entry(EVENT_RAW, payload, base, &mut self.taken);
+                Event::Raw {
+                    binary,
+                    rsv,
+                    payload,
+                } => {
+                    let [_, taken, start, end] =
+                        payload_entry(EVENT_RAW, payload, base, &mut self.taken);
                     let flags = taken | (u32::from(binary) << 1) | u32::from(rsv);
                     [EVENT_RAW, flags, start, end]
                 }
-                Event::Shutdown { code, text, error, send_frame } => {
+                Event::Shutdown {
+                    code,
+                    text,
+                    error,
+                    send_frame,
+                } => {
                     self.taken.push_back(text.into_bytes());
                     let flags = u32::from(error) | (u32::from(send_frame) << 1);
                     [EVENT_SHUTDOWN, code as u32, flags, 0]
@@ -969,7 +1016,10 @@ impl CompressJob {
 
 /// The compressed message, or on failure the message as it was, with the
 /// error: the caller decides whether it goes out uncompressed.
-fn compress_message(compressor: Option<&mut Compressor>, input: &[u8]) -> (Vec<u8>, Option<String>) {
+fn compress_message(
+    compressor: Option<&mut Compressor>,
+    input: &[u8],
+) -> (Vec<u8>, Option<String>) {
     let mut out = Vec::new();
     let error = match compressor {
         Some(compressor) => compressor.compress(input, &mut out).err(),
@@ -1004,7 +1054,11 @@ impl Task for CompressTask {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         let (compressor, data, error) = output;
-        Ok(CompressedMessage { compressor, data, error })
+        Ok(CompressedMessage {
+            compressor,
+            data,
+            error,
+        })
     }
 }
 
@@ -1045,7 +1099,10 @@ fn extension_offer(offer: crate::extension_header::Offer) -> ExtensionOffer {
             },
         })
         .collect();
-    ExtensionOffer { name: offer.name, params }
+    ExtensionOffer {
+        name: offer.name,
+        params,
+    }
 }
 
 #[cfg(test)]

@@ -116,7 +116,14 @@ impl ClientHandshake {
         user_headers: &[(String, String)],
         offer: Offer,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::with_key(target, protocol_header, protocols, user_headers, &generate_key(), offer)
+        Self::with_key(
+            target,
+            protocol_header,
+            protocols,
+            user_headers,
+            &generate_key(),
+            offer,
+        )
     }
 
     /// [`ClientHandshake::new`] with a given key (tests compare exact bytes).
@@ -389,9 +396,16 @@ mod tests {
 
     fn handshake(protocols: &[&str]) -> ClientHandshake {
         let header = (!protocols.is_empty()).then(|| protocols.join(", "));
-        ClientHandshake::with_key(&target(), header.as_deref(), strings(protocols), &[], KEY, Offer::Nothing)
-            .unwrap()
-            .0
+        ClientHandshake::with_key(
+            &target(),
+            header.as_deref(),
+            strings(protocols),
+            &[],
+            KEY,
+            Offer::Nothing,
+        )
+        .unwrap()
+        .0
     }
 
     fn ok_response(extra: &str) -> String {
@@ -456,7 +470,13 @@ mod tests {
 
     #[test]
     fn user_headers_with_line_breaks_are_refused() {
-        let result = ClientHandshake::new(&target(), None, vec![], &pairs(&[("X", "a\r\nB: c")]), Offer::Nothing);
+        let result = ClientHandshake::new(
+            &target(),
+            None,
+            vec![],
+            &pairs(&[("X", "a\r\nB: c")]),
+            Offer::Nothing,
+        );
         assert!(result.is_err());
     }
 

@@ -244,7 +244,8 @@ impl Inflater {
         if input.is_empty() {
             return Ok(());
         }
-        self.push_within(input, out, max_len, usize::MAX).map(|_| ())
+        self.push_within(input, out, max_len, usize::MAX)
+            .map(|_| ())
     }
 
     /// [`Inflater::push`] that stops once about `budget` bytes were produced

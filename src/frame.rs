@@ -150,13 +150,31 @@ pub fn encode_header(out: &mut Vec<u8>, opcode: OpCode, payload_len: usize, mask
 }
 
 /// [`encode_header`], with RSV1 set for a compressed message.
-pub fn encode_header_rsv1(out: &mut Vec<u8>, opcode: OpCode, rsv1: bool, payload_len: usize, mask: Option<[u8; 4]>) {
-    encode_header_rsv(out, opcode, if rsv1 { RSV1_BIT } else { 0 }, payload_len, mask);
+pub fn encode_header_rsv1(
+    out: &mut Vec<u8>,
+    opcode: OpCode,
+    rsv1: bool,
+    payload_len: usize,
+    mask: Option<[u8; 4]>,
+) {
+    encode_header_rsv(
+        out,
+        opcode,
+        if rsv1 { RSV1_BIT } else { 0 },
+        payload_len,
+        mask,
+    );
 }
 
 /// [`encode_header`] with any RSV bits (`RSV1_BIT | RSV2_BIT | RSV3_BIT`),
 /// as an extension's pipeline left them.
-pub fn encode_header_rsv(out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload_len: usize, mask: Option<[u8; 4]>) {
+pub fn encode_header_rsv(
+    out: &mut Vec<u8>,
+    opcode: OpCode,
+    rsv: u8,
+    payload_len: usize,
+    mask: Option<[u8; 4]>,
+) {
     let mask_bit = if mask.is_some() { MASK_BIT } else { 0 };
     out.push(FIN_BIT | (rsv & RSV_BITS) | opcode as u8);
     match payload_len {

@@ -107,7 +107,8 @@ pub fn server_response(
     protocol: Option<&str>,
     user_headers: HeaderList,
 ) -> Result<Vec<u8>, HandshakeError> {
-    server_response_with_deflate(request, protocol, user_headers, None).map(|(response, _)| response)
+    server_response_with_deflate(request, protocol, user_headers, None)
+        .map(|(response, _)| response)
 }
 
 /// [`server_response`] with permessage-deflate registered (its `configure`
@@ -133,7 +134,8 @@ pub fn server_response_with_extensions(
     user_headers: HeaderList,
     extensions: Result<Option<&str>, &str>,
 ) -> Result<Vec<u8>, HandshakeError> {
-    respond(request, protocol, user_headers, Answer::Given(extensions)).map(|(response, _)| response)
+    respond(request, protocol, user_headers, Answer::Given(extensions))
+        .map(|(response, _)| response)
 }
 
 enum Answer<'a> {
@@ -324,14 +326,19 @@ mod tests {
 
     #[test]
     fn an_error_from_the_js_negotiation_fails_after_the_requests_own_checks() {
-        let failed = server_response_with_extensions(&valid_request(), None, HeaderList::new(), Err("boom"));
+        let failed =
+            server_response_with_extensions(&valid_request(), None, HeaderList::new(), Err("boom"));
         assert_eq!(failed.unwrap_err().message, "boom");
         let old_version = ServerRequest {
             version: Some("8"),
             ..valid_request()
         };
-        let failed = server_response_with_extensions(&old_version, None, HeaderList::new(), Err("boom"));
-        assert_eq!(failed.unwrap_err().message, "Unsupported WebSocket version: 8");
+        let failed =
+            server_response_with_extensions(&old_version, None, HeaderList::new(), Err("boom"));
+        assert_eq!(
+            failed.unwrap_err().message,
+            "Unsupported WebSocket version: 8"
+        );
     }
 
     #[test]

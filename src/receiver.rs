@@ -9,11 +9,11 @@
 //! The checks run in hybi.js's order, each as soon as the header bytes it
 //! needs have arrived, so a bad first byte fails before the second arrives.
 
+use crate::deflate::{InflateError, Inflater};
 use crate::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
     MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
 };
-use crate::deflate::{InflateError, Inflater};
 use crate::mask::apply_mask;
 use crate::session::Payload;
 use crate::utf8::{self, Utf8Validator};
@@ -66,7 +66,11 @@ pub enum Incoming {
     Close(Payload),
     /// A complete message for the JS extension pipeline: its first frame's
     /// RSV bits and its bytes as they came (not inflated, not validated).
-    Raw { binary: bool, rsv: u8, payload: Payload },
+    Raw {
+        binary: bool,
+        rsv: u8,
+        payload: Payload,
+    },
     /// Parsing has stopped for good.
     Violation(Violation),
     /// This call's inflate budget is spent: the caller lets the event loop
@@ -192,7 +196,14 @@ impl Message {
         }
     }
 
-    fn start(&mut self, kind: MessageKind, frame_len: u64, closing: bool, compressed: bool, rsv: u8) {
+    fn start(
+        &mut self,
+        kind: MessageKind,
+        frame_len: u64,
+        closing: bool,
+        compressed: bool,
+        rsv: u8,
+    ) {
         self.open = true;
         self.rsv = rsv;
         self.kind = kind;
@@ -248,11 +259,17 @@ impl Message {
         let result = inflater.push_within(piece, &mut self.data, limit(max_length), budget);
         self.validate_from(start);
         let produced = self.data.len() - start;
-        result.map(|consumed| (consumed, produced)).map_err(inflate_violation)
+        result
+            .map(|consumed| (consumed, produced))
+            .map_err(inflate_violation)
     }
 
     /// Ends a compressed message: the tail, then the inflated size check.
-    fn finish_compressed(&mut self, inflater: &mut Inflater, max_length: u64) -> Result<(), Violation> {
+    fn finish_compressed(
+        &mut self,
+        inflater: &mut Inflater,
+        max_length: u64,
+    ) -> Result<(), Violation> {
         let start = self.data.len();
         let result = inflater.finish(&mut self.data, limit(max_length));
         self.validate_from(start);
@@ -633,7 +650,9 @@ impl Receiver {
                     return self.fail(Self::too_many_fragments(), closing);
                 }
                 match in_chunk {
-                    Some(len) if header.fin && !closing && !(header.rsv1 && self.inflater.is_some()) => {
+                    Some(len)
+                        if header.fin && !closing && !(header.rsv1 && self.inflater.is_some()) =>
+                    {
                         let range = self.unmask_in_place(chunk, cursor, len, header.mask);
                         if self.raw {
                             return Some(raw(message, header.rsv, Payload::Chunk(range)));
@@ -642,7 +661,13 @@ impl Receiver {
                     }
                     _ => {
                         let compressed = header.rsv1 && self.inflater.is_some();
-                        self.message.start(message, header.payload_len, closing, compressed, header.rsv);
+                        self.message.start(
+                            message,
+                            header.payload_len,
+                            closing,
+                            compressed,
+                            header.rsv,
+                        );
                         Plan::Assemble
                     }
                 }
@@ -676,7 +701,11 @@ impl Receiver {
 
     fn continue_message(&mut self, frame_len: u64, closing: bool) -> Result<Plan, Violation> {
         if !self.message.open {
-            return Ok(if closing { Plan::Skip } else { Plan::SkipThenFail });
+            return Ok(if closing {
+                Plan::Skip
+            } else {
+                Plan::SkipThenFail
+            });
         }
         if !self.fragment_allowed(self.message.fragments.saturating_add(1)) && !closing {
             return Err(Self::too_many_fragments());
@@ -771,9 +800,12 @@ impl Receiver {
         match (&self.frame.plan, self.inflater.as_deref_mut()) {
             (Plan::Control(_), _) => self.control.extend_from_slice(piece),
             (_, Some(inflater)) if self.message.compressed => {
-                let (consumed, produced) =
-                    self.message
-                        .push_compressed(piece, inflater, self.limits.max_length, self.inflate_budget)?;
+                let (consumed, produced) = self.message.push_compressed(
+                    piece,
+                    inflater,
+                    self.limits.max_length,
+                    self.inflate_budget,
+                )?;
                 self.inflate_budget = self.inflate_budget.saturating_sub(produced);
                 if consumed < piece.len() {
                     if let (Some(key), Some(rest)) = (self.frame.mask, piece.get_mut(consumed..)) {
@@ -790,13 +822,15 @@ impl Receiver {
 
     fn finish_frame(&mut self, closing: bool) -> Option<Incoming> {
         match std::mem::replace(&mut self.frame.plan, Plan::Skip) {
-            Plan::Control(control) => {
-                Some(control_item(control, Payload::Owned(std::mem::take(&mut self.control))))
-            }
+            Plan::Control(control) => Some(control_item(
+                control,
+                Payload::Owned(std::mem::take(&mut self.control)),
+            )),
             Plan::Assemble if self.frame.fin => self.finish_message(closing),
             Plan::Assemble | Plan::Skip => None,
             Plan::SkipThenFail => {
-                let stray = Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
+                let stray =
+                    Violation::new(PROTOCOL_ERROR, "Received unexpected continuation frame");
                 self.fail(stray, closing)
             }
         }
@@ -807,7 +841,10 @@ impl Receiver {
     fn finish_message(&mut self, closing: bool) -> Option<Incoming> {
         if self.message.compressed && !self.message.dropped {
             if let Some(inflater) = self.inflater.as_deref_mut() {
-                if let Err(violation) = self.message.finish_compressed(inflater, self.limits.max_length) {
+                if let Err(violation) = self
+                    .message
+                    .finish_compressed(inflater, self.limits.max_length)
+                {
                     self.message = Message::new();
                     return self.fail(violation, closing);
                 }

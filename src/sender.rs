@@ -149,23 +149,37 @@ mod tests {
 
     fn filled(masking: bool, max_len: usize, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![0xaa];
-        let written = Sender::new(masking).message_filled(&mut out, OpCode::Text, max_len, |room| {
-            for (slot, byte) in room.iter_mut().zip(payload) {
-                slot.write(*byte);
-            }
-            Some(payload.len())
-        });
+        let written =
+            Sender::new(masking).message_filled(&mut out, OpCode::Text, max_len, |room| {
+                for (slot, byte) in room.iter_mut().zip(payload) {
+                    slot.write(*byte);
+                }
+                Some(payload.len())
+            });
         assert_eq!(written, Some(payload.len()));
         out
     }
 
     #[test]
     fn filled_frames_match_copied_ones() {
-        for (max_len, len) in [(0, 0), (10, 3), (125, 125), (126, 125), (400, 5), (400, 200), (70000, 100), (70000, 65536)] {
+        for (max_len, len) in [
+            (0, 0),
+            (10, 3),
+            (125, 125),
+            (126, 125),
+            (400, 5),
+            (400, 200),
+            (70000, 100),
+            (70000, 65536),
+        ] {
             let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let mut expected = vec![0xaa];
             Sender::new(false).message(&mut expected, OpCode::Text, &payload);
-            assert_eq!(filled(false, max_len, &payload), expected, "max {max_len} len {len}");
+            assert_eq!(
+                filled(false, max_len, &payload),
+                expected,
+                "max {max_len} len {len}"
+            );
             let masked = filled(true, max_len, &payload);
             let header_len = expected.len() - 1 - len + 4;
             assert_eq!(masked[1] & 0x7f, expected[1] & 0x7f);

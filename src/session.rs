@@ -6,9 +6,9 @@ use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+use crate::deflate::InflateError;
 use crate::deflate::{Compressor, CompressorSettings, Inflater};
 use crate::deflate_negotiation::Negotiated;
-use crate::deflate::InflateError;
 use crate::frame::{encode_header, OpCode, RSV_BITS};
 use crate::receiver::{Incoming, Limits, Receiver, Violation};
 use crate::sender::Sender;
@@ -133,7 +133,11 @@ pub enum Event {
     Error { code: u16, message: String },
     /// With JS extensions: a whole message as it came off the wire, for the
     /// pipeline (`rsv` holds the first frame's RSV bits in place).
-    Raw { binary: bool, rsv: u8, payload: Payload },
+    Raw {
+        binary: bool,
+        rsv: u8,
+        payload: Payload,
+    },
     /// With JS extensions: the peer's close (`error` false) or a failure
     /// (`error` true). Nothing was written: the caller waits for the
     /// pipeline, then writes the close frame if `send_frame`.
@@ -236,7 +240,8 @@ impl Session {
     /// messages in the pipeline when closing began still go out, before the
     /// close frame (websocket-driver's `frame()` callback).
     pub fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
-        self.sender.message_rsv(self.output.buffer(), opcode, rsv & RSV_BITS, data);
+        self.sender
+            .message_rsv(self.output.buffer(), opcode, rsv & RSV_BITS, data);
     }
 
     /// Writes a close frame, whatever the state (the pipeline has drained).
@@ -285,7 +290,8 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.compressed_message(self.output.buffer(), opcode, compressed);
+        self.sender
+            .compressed_message(self.output.buffer(), opcode, compressed);
         true
     }
 
@@ -302,11 +308,21 @@ impl Session {
     /// Turns permessage-deflate on with the negotiated parameters: incoming
     /// messages with RSV1 are inflated, every outgoing message is
     /// compressed. Fails only for compressor settings zlib refuses.
-    pub fn enable_deflate(&mut self, negotiated: &Negotiated, settings: CompressorSettings) -> Result<(), String> {
-        let compressor = Compressor::new(settings, negotiated.own_zlib_bits(), negotiated.own_context_takeover)?;
+    pub fn enable_deflate(
+        &mut self,
+        negotiated: &Negotiated,
+        settings: CompressorSettings,
+    ) -> Result<(), String> {
+        let compressor = Compressor::new(
+            settings,
+            negotiated.own_zlib_bits(),
+            negotiated.own_context_takeover,
+        )?;
         self.compressor = Some(Box::new(compressor));
-        self.receiver
-            .enable_inflate(Inflater::new(negotiated.peer_zlib_bits(), negotiated.peer_context_takeover));
+        self.receiver.enable_inflate(Inflater::new(
+            negotiated.peer_zlib_bits(),
+            negotiated.peer_context_takeover,
+        ));
         Ok(())
     }
 
@@ -385,7 +401,9 @@ impl Session {
         if !self.can_send() {
             return Ok(None);
         }
-        Ok(self.sender.message_filled(self.output.buffer(), OpCode::Text, max_len, fill))
+        Ok(self
+            .sender
+            .message_filled(self.output.buffer(), OpCode::Text, max_len, fill))
     }
 
     pub fn send_binary(&mut self, data: &[u8]) -> bool {
@@ -407,7 +425,8 @@ impl Session {
         if !self.can_send() {
             return false;
         }
-        self.sender.control(self.output.buffer(), OpCode::Ping, payload);
+        self.sender
+            .control(self.output.buffer(), OpCode::Ping, payload);
         true
     }
 
@@ -468,7 +487,9 @@ impl Session {
         };
         let mut scratch = SCRATCH.take();
         match compressor.compress(data, &mut scratch) {
-            Ok(()) => self.sender.compressed_message(self.output.buffer(), opcode, &scratch),
+            Ok(()) => self
+                .sender
+                .compressed_message(self.output.buffer(), opcode, &scratch),
             // Only an allocation failure inside zlib gets here; send the
             // message uncompressed rather than lose it.
             Err(_) => self.sender.message(self.output.buffer(), opcode, data),
@@ -489,7 +510,15 @@ impl Session {
                     .control(self.output.buffer(), OpCode::Pong, payload.bytes(chunk))
             }
             Incoming::Pong(payload) => events.push(Event::Pong(payload)),
-            Incoming::Raw { binary, rsv, payload } => events.push(Event::Raw { binary, rsv, payload }),
+            Incoming::Raw {
+                binary,
+                rsv,
+                payload,
+            } => events.push(Event::Raw {
+                binary,
+                rsv,
+                payload,
+            }),
             Incoming::Yield => {}
             Incoming::Close(payload) => self.peer_closed(payload.bytes(chunk), events),
             Incoming::Violation(violation) => self.failed(violation, events),
@@ -502,11 +531,17 @@ impl Session {
         if self.pipeline {
             let send_frame = self.state == ReadyState::Open;
             self.state = ReadyState::Closed;
-            events.push(Event::Shutdown { code, text: reason, error: false, send_frame });
+            events.push(Event::Shutdown {
+                code,
+                text: reason,
+                error: false,
+                send_frame,
+            });
             return;
         }
         if self.state == ReadyState::Open {
-            self.sender.close(self.output.buffer(), code, reason.as_bytes());
+            self.sender
+                .close(self.output.buffer(), code, reason.as_bytes());
         }
         self.state = ReadyState::Closed;
         events.push(Event::Close { code, reason });
