@@ -4,28 +4,20 @@
 //! Everything except `bindings` is plain Rust with no napi types: bytes in,
 //! events and bytes out. Node's own sockets do all the I/O.
 
-// Frames and messages.
-pub mod frame;
-pub mod mask;
-pub mod receiver;
-pub mod sender;
+/// Frames on the wire: headers, masking, UTF-8.
+pub mod protocol;
+/// One connection after the handshake: receiver, sender, state machine.
 pub mod session;
-pub mod utf8;
-
-// permessage-deflate (RFC 7692).
+/// permessage-deflate (RFC 7692): codec and negotiation.
 pub mod deflate;
-pub mod deflate_negotiation;
-
-// Opening handshake.
-pub mod extension_header;
+/// The opening handshake: server, client, proxy tunnels.
 pub mod handshake;
-pub mod headers;
-
-// Client: the response head, the request and its checks, proxy tunnels.
-pub mod client_handshake;
-pub mod http_response;
-
+/// The napi adapter.
 mod bindings;
+
+// The paths the integration tests in tests/ use.
+pub use deflate::negotiation as deflate_negotiation;
+pub use protocol::{frame, mask, utf8};
 
 // The unit tests share the integration tests' helpers (frames encoded as a
 // client would, events with their payloads copied out), which name the crate.

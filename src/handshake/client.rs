@@ -8,11 +8,11 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
-use crate::extension_header;
-use crate::handshake::accept_key;
-use crate::headers::{HeaderError, HeaderList};
-use crate::http_response::{Progress, ResponseParser};
+use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
+use crate::handshake::extension_header;
+use crate::handshake::server::accept_key;
+use crate::handshake::headers::{HeaderError, HeaderList};
+use crate::handshake::http_response::{Progress, ResponseParser};
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
 pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
@@ -155,7 +155,7 @@ impl ClientHandshake {
         let (deflate, caller_activates) = match offer {
             Offer::Nothing => (None, false),
             Offer::Deflate(options) => {
-                let header = deflate_negotiation::client_offer_header(&options)
+                let header = negotiation::client_offer_header(&options)
                     .map_err(|message| HeaderError { message })?;
                 headers.set("Sec-WebSocket-Extensions", &header)?;
                 (Some(options), false)
@@ -260,7 +260,7 @@ impl ClientHandshake {
         let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
         for offer in &offers {
             let options = match &self.deflate {
-                Some(options) if offer.name == deflate_negotiation::NAME => options,
+                Some(options) if offer.name == negotiation::NAME => options,
                 _ => {
                     return Err(format!(
                         "Server sent an extension response for unknown extension \"{}\"",
@@ -269,14 +269,14 @@ impl ClientHandshake {
                 }
             };
             if self.negotiated.is_some() {
-                let name = deflate_negotiation::NAME;
+                let name = negotiation::NAME;
                 return Err(format!(
                     "Server sent two extension responses that use the RSV1 bit: \"{name}\" and \"{name}\""
                 ));
             }
-            match deflate_negotiation::client_activate(options, &offer.params) {
+            match negotiation::client_activate(options, &offer.params) {
                 Some(negotiated) => self.negotiated = Some(negotiated),
-                None => return Err(deflate_negotiation::unacceptable_message(&offer.params)),
+                None => return Err(negotiation::unacceptable_message(&offer.params)),
             }
         }
         Ok(())

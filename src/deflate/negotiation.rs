@@ -6,8 +6,8 @@
 //! Options keep JavaScript's loose meaning where the package relies on it:
 //! `maxWindowBits || 15` treats 0 and NaN as absent.
 
-use crate::deflate::{CompressorSettings, MAX_WINDOW_BITS};
-use crate::extension_header::{serialize, ParamValue};
+use crate::deflate::codec::{CompressorSettings, MAX_WINDOW_BITS};
+use crate::handshake::extension_header::{serialize, ParamValue};
 
 pub const NAME: &str = "permessage-deflate";
 
@@ -307,7 +307,7 @@ pub fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extension_header::parse;
+    use crate::handshake::extension_header::parse;
 
     fn options(spec: &str) -> DeflateOptions {
         let mut options = DeflateOptions::default();
@@ -353,7 +353,7 @@ mod tests {
     /// websocket-extensions 0.2.0 on Node by
     /// `scripts/deflate-negotiation-cases.js` (one case per line:
     /// `kind<TAB>options<TAB>input<TAB>expected`).
-    const CASES: &str = include_str!("../tests/fixtures/deflate-negotiation.tsv");
+    const CASES: &str = include_str!("../../tests/fixtures/deflate-negotiation.tsv");
 
     #[test]
     fn matches_the_npm_package_case_by_case() {

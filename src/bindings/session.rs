@@ -15,20 +15,20 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 
-use crate::deflate::Compressor;
-use crate::frame::OpCode;
+use crate::deflate::codec::Compressor;
+use crate::protocol::frame::OpCode;
 
 use napi::bindgen_prelude::*;
 use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
-use crate::client_handshake::{
+use crate::handshake::client::{
     ClientHandshake, ConnectProgress, HandshakeProgress, Offer, ProxyConnect, Target,
 };
-use crate::deflate::CompressorSettings;
-use crate::deflate_negotiation::DeflateOptions;
-use crate::handshake::{self, ServerRequest};
-use crate::headers::HeaderList;
+use crate::deflate::codec::CompressorSettings;
+use crate::deflate::negotiation::DeflateOptions;
+use crate::handshake::server::{self as handshake, ServerRequest};
+use crate::handshake::headers::HeaderList;
 use crate::session::{Config, Event, Payload, Session};
 
 /// Table layout: a header of `TABLE_HEADER` slots
@@ -127,7 +127,7 @@ struct Setup {
     deflate: Option<DeflateOptions>,
     /// What `deflate_server_response` or `activate_deflate` agreed on, for
     /// a handshake negotiated by JS.
-    agreed_deflate: Option<crate::deflate_negotiation::Negotiated>,
+    agreed_deflate: Option<crate::deflate::negotiation::Negotiated>,
 }
 
 #[napi]
@@ -168,8 +168,8 @@ impl NativeSession {
     /// given a response that includes it (`use_deflate`).
     #[napi(catch_unwind)]
     pub fn deflate_server_response(&mut self, header: String) -> Option<String> {
-        use crate::deflate_negotiation::{self as negotiation, NAME};
-        use crate::extension_header::{self, ParamValue};
+        use crate::deflate::negotiation::{self as negotiation, NAME};
+        use crate::handshake::extension_header::{self, ParamValue};
         let setup = self.setup.as_deref_mut()?;
         let options = setup.deflate.as_ref()?;
         let offers = extension_header::parse(&header).ok()?;
@@ -189,7 +189,7 @@ impl NativeSession {
         let Some(options) = self.deflate_options() else {
             return Ok(None);
         };
-        crate::deflate_negotiation::client_offer_header(options)
+        crate::deflate::negotiation::client_offer_header(options)
             .map(Some)
             .map_err(Error::from_reason)
     }
@@ -201,13 +201,13 @@ impl NativeSession {
         let Some(options) = self.setup.as_ref().and_then(|setup| setup.deflate.as_ref()) else {
             return false;
         };
-        let Ok(offers) = crate::extension_header::parse(&entry) else {
+        let Ok(offers) = crate::handshake::extension_header::parse(&entry) else {
             return false;
         };
         let Some(offer) = offers.first() else {
             return false;
         };
-        match crate::deflate_negotiation::client_activate(options, &offer.params) {
+        match crate::deflate::negotiation::client_activate(options, &offer.params) {
             Some(negotiated) => {
                 let _ = self.session.enable_deflate(&negotiated, options.settings);
                 true
@@ -1081,12 +1081,12 @@ pub struct ExtensionParam {
 /// src/extension_header.rs; null when the header does not parse.
 #[napi(catch_unwind)]
 pub fn parse_extension_header(header: String) -> Option<Vec<ExtensionOffer>> {
-    let offers = crate::extension_header::parse(&header).ok()?;
+    let offers = crate::handshake::extension_header::parse(&header).ok()?;
     Some(offers.into_iter().map(extension_offer).collect())
 }
 
-fn extension_offer(offer: crate::extension_header::Offer) -> ExtensionOffer {
-    use crate::extension_header::ParamValue;
+fn extension_offer(offer: crate::handshake::extension_header::Offer) -> ExtensionOffer {
+    use crate::handshake::extension_header::ParamValue;
     let params = offer
         .params
         .into_iter()

@@ -2,16 +2,19 @@
 //! socket bytes in, events and bytes to write out. The state rules follow
 //! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
 
+pub mod receiver;
+pub mod sender;
+
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use crate::deflate::InflateError;
-use crate::deflate::{Compressor, CompressorSettings, Inflater};
-use crate::deflate_negotiation::Negotiated;
-use crate::frame::{encode_header, OpCode, RSV_BITS};
-use crate::receiver::{Incoming, Limits, Receiver, Violation};
-use crate::sender::Sender;
+use crate::deflate::codec::InflateError;
+use crate::deflate::codec::{Compressor, CompressorSettings, Inflater};
+use crate::deflate::negotiation::Negotiated;
+use crate::protocol::frame::{encode_header, OpCode, RSV_BITS};
+use crate::session::receiver::{Incoming, Limits, Receiver, Violation};
+use crate::session::sender::Sender;
 
 /// faye's default `maxLength`: 2^26 - 1.
 pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
@@ -620,8 +623,8 @@ fn is_acceptable_close_code(code: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mask::apply_mask;
-    use crate::receiver::tests::{frame, masked};
+    use crate::protocol::mask::apply_mask;
+    use crate::session::receiver::tests::{frame, masked};
     use crate::test_support::owned;
 
     fn open_server() -> Session {

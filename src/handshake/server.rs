@@ -8,9 +8,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
-use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
-use crate::extension_header::{self, ParamValue};
-use crate::headers::{HeaderError, HeaderList};
+use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
+use crate::handshake::extension_header::{self, ParamValue};
+use crate::handshake::headers::{HeaderError, HeaderList};
 
 /// RFC 6455's magic string, appended to the client's key.
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -190,12 +190,12 @@ fn respond(
     if let Some(options) = deflate {
         let mine: Vec<&[(String, ParamValue)]> = offers
             .iter()
-            .filter(|offer| offer.name == deflate_negotiation::NAME)
+            .filter(|offer| offer.name == negotiation::NAME)
             .map(|offer| offer.params.as_slice())
             .collect();
         if !mine.is_empty() {
-            if let Some((params, settings)) = deflate_negotiation::server_response(options, &mine) {
-                let value = extension_header::serialize(deflate_negotiation::NAME, &params);
+            if let Some((params, settings)) = negotiation::server_response(options, &mine) {
+                let value = extension_header::serialize(negotiation::NAME, &params);
                 headers.set("Sec-WebSocket-Extensions", &value)?;
                 negotiated = Some(settings);
             }

@@ -9,14 +9,14 @@
 //! The checks run in hybi.js's order, each as soon as the header bytes it
 //! needs have arrived, so a bad first byte fails before the second arrives.
 
-use crate::deflate::{InflateError, Inflater};
-use crate::frame::{
+use crate::deflate::codec::{InflateError, Inflater};
+use crate::protocol::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
     MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
 };
-use crate::mask::apply_mask;
+use crate::protocol::mask::apply_mask;
 use crate::session::Payload;
-use crate::utf8::{self, Utf8Validator};
+use crate::protocol::utf8::{self, Utf8Validator};
 
 /// Up to this much is reserved from an announced length before any payload
 /// arrives, so a lying header cannot make us allocate 64 MiB up front.
@@ -301,7 +301,7 @@ fn inflate_violation(error: InflateError) -> Violation {
         InflateError::TooLarge => Violation::new(TOO_LARGE, "WebSocket frame length too large"),
         InflateError::Corrupt(message) => Violation::new(
             EXTENSION_ERROR,
-            format!("{}: {message}", crate::deflate_negotiation::NAME),
+            format!("{}: {message}", crate::deflate::negotiation::NAME),
         ),
     }
 }

@@ -2,8 +2,8 @@
 
 use std::mem::MaybeUninit;
 
-use crate::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT};
-use crate::mask::{apply_mask, MaskKeySource};
+use crate::protocol::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT};
+use crate::protocol::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.
 pub const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;

@@ -1,0 +1,3 @@
+//! The napi bindings: the only code that knows about JavaScript.
+
+mod session;
