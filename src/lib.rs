@@ -4,16 +4,16 @@
 //! Everything except `bindings` is plain Rust with no napi types: bytes in,
 //! events and bytes out. Node's own sockets do all the I/O.
 
-/// Frames on the wire: headers, masking, UTF-8.
-pub mod protocol;
-/// One connection after the handshake: receiver, sender, state machine.
-pub mod session;
+/// The napi adapter.
+mod bindings;
 /// permessage-deflate (RFC 7692): codec and negotiation.
 pub mod deflate;
 /// The opening handshake: server, client, proxy tunnels.
 pub mod handshake;
-/// The napi adapter.
-mod bindings;
+/// Frames on the wire: headers, masking, UTF-8.
+pub mod protocol;
+/// One connection after the handshake: receiver, sender, state machine.
+pub mod session;
 
 // The paths the integration tests in tests/ use.
 pub use deflate::negotiation as deflate_negotiation;

@@ -22,13 +22,13 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
+use crate::deflate::codec::CompressorSettings;
+use crate::deflate::negotiation::DeflateOptions;
 use crate::handshake::client::{
     ClientHandshake, ConnectProgress, HandshakeProgress, Offer, ProxyConnect, Target,
 };
-use crate::deflate::codec::CompressorSettings;
-use crate::deflate::negotiation::DeflateOptions;
-use crate::handshake::server::{self as handshake, ServerRequest};
 use crate::handshake::headers::HeaderList;
+use crate::handshake::server::{self as handshake, ServerRequest};
 use crate::session::{Config, Event, Payload, Session};
 
 /// Table layout: a header of `TABLE_HEADER` slots

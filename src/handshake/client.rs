@@ -10,9 +10,9 @@ use base64::Engine;
 
 use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
 use crate::handshake::extension_header;
-use crate::handshake::server::accept_key;
 use crate::handshake::headers::{HeaderError, HeaderList};
 use crate::handshake::http_response::{Progress, ResponseParser};
+use crate::handshake::server::accept_key;
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
 pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";

@@ -2,19 +2,21 @@
 //! socket bytes in, events and bytes to write out. The state rules follow
 //! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
 
+mod output;
 pub mod receiver;
 pub mod sender;
 
-use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use crate::deflate::codec::InflateError;
 use crate::deflate::codec::{Compressor, CompressorSettings, Inflater};
 use crate::deflate::negotiation::Negotiated;
+use crate::protocol::close::peer_close_code_and_reason;
 use crate::protocol::frame::{encode_header, OpCode, RSV_BITS};
 use crate::session::receiver::{Incoming, Limits, Receiver, Violation};
 use crate::session::sender::Sender;
+use output::Output;
 
 /// faye's default `maxLength`: 2^26 - 1.
 pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
@@ -22,47 +24,6 @@ pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
 /// Frames in one message. Above the 65 536 of Autobahn case 9.3.1, and each
 /// fragment costs us only its bytes, which maxLength already bounds.
 pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
-
-/// Capacity the thread's spare output and compression scratch buffers
-/// keep between uses; more is released.
-const KEPT_CAPACITY: usize = 64 * 1024;
-
-thread_local! {
-    /// Compressed bytes of the message being sent. Only used within one
-    /// `send_message`, so the thread's sessions share it: a connection
-    /// does not keep up to `KEPT_CAPACITY` of its own.
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-
-    /// The last output buffer emptied by a flush, for the next session that
-    /// writes: connections take turns with one buffer, so an idle one keeps
-    /// none and a flush does not cost a free and an allocation.
-    static SPARE_OUTPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
-
-/// Bytes queued for the socket. While empty it has no buffer of its own.
-#[derive(Default)]
-struct Output(Vec<u8>);
-
-impl Output {
-    /// For writing: takes the thread's spare buffer when it has none.
-    fn buffer(&mut self) -> &mut Vec<u8> {
-        if self.0.capacity() == 0 {
-            self.0 = SPARE_OUTPUT.take();
-        }
-        &mut self.0
-    }
-
-    /// Empties it; the buffer becomes the thread's spare.
-    fn release(&mut self) {
-        let mut buffer = std::mem::take(&mut self.0);
-        if buffer.capacity() == 0 {
-            return;
-        }
-        buffer.clear();
-        buffer.shrink_to(KEPT_CAPACITY);
-        SPARE_OUTPUT.set(buffer);
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -454,17 +415,13 @@ impl Session {
 
     /// Bytes to write to the socket, in order.
     pub fn output(&self) -> &[u8] {
-        &self.output.0
+        self.output.bytes()
     }
 
     /// Drops the first `length` bytes of the output (all of it: as
     /// `clear_output`).
     pub fn consume_output(&mut self, length: usize) {
-        if length >= self.output.0.len() {
-            self.clear_output();
-        } else {
-            self.output.0.drain(..length);
-        }
+        self.output.consume(length);
     }
 
     pub fn clear_output(&mut self) {
@@ -488,7 +445,7 @@ impl Session {
             self.sender.message(self.output.buffer(), opcode, data);
             return true;
         };
-        let mut scratch = SCRATCH.take();
+        let mut scratch = output::take_scratch();
         match compressor.compress(data, &mut scratch) {
             Ok(()) => self
                 .sender
@@ -497,9 +454,7 @@ impl Session {
             // message uncompressed rather than lose it.
             Err(_) => self.sender.message(self.output.buffer(), opcode, data),
         }
-        scratch.clear();
-        scratch.shrink_to(KEPT_CAPACITY);
-        SCRATCH.set(scratch);
+        output::keep_scratch(scratch);
         true
     }
 
@@ -596,30 +551,6 @@ fn detached(incoming: Incoming, chunk: &[u8]) -> Incoming {
     }
 }
 
-/// hybi.js's reading of a close payload: a code that is missing (1 byte),
-/// reserved or unknown becomes 1002, and so does a reason that is not UTF-8
-/// (the reason then becomes ''). An empty payload means 1000.
-pub fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
-    let Some((code, reason)) = payload.split_first_chunk::<2>() else {
-        let code = if payload.is_empty() { 1000 } else { 1002 };
-        return (code, String::new());
-    };
-    let code = u16::from_be_bytes(*code);
-    let code = if is_acceptable_close_code(code) {
-        code
-    } else {
-        1002
-    };
-    match std::str::from_utf8(reason) {
-        Ok(reason) => (code, reason.to_owned()),
-        Err(_) => (1002, String::new()),
-    }
-}
-
-fn is_acceptable_close_code(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,20 +633,6 @@ mod tests {
             peer_close(b"\x0b\xb8"),
             (b"\x0b\xb8".to_vec(), close_event(3000, ""))
         );
-    }
-
-    #[test]
-    fn close_code_table() {
-        for code in [
-            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999,
-        ] {
-            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, code);
-        }
-        for code in [
-            0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535,
-        ] {
-            assert_eq!(peer_close_code_and_reason(&u16::to_be_bytes(code)).0, 1002);
-        }
     }
 
     #[test]
@@ -897,25 +814,6 @@ mod tests {
         );
         let payload = [&b"\x03\xea"[..], message.as_bytes()].concat();
         assert_eq!(take_output(&mut session), frame(0x88, &payload, None));
-    }
-
-    #[test]
-    fn clearing_output_releases_the_buffer() {
-        let mut session = open_server();
-        session.send_binary(&[0; 16]);
-        session.clear_output();
-        assert_eq!(session.output.0.capacity(), 0);
-    }
-
-    #[test]
-    fn a_released_output_buffer_goes_to_the_next_writer() {
-        let mut first = open_server();
-        let mut second = open_server();
-        first.send_binary(&[0; 100]);
-        let buffer = first.output().as_ptr();
-        first.clear_output();
-        second.send_binary(&[0; 10]);
-        assert_eq!(second.output().as_ptr(), buffer);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use std::mem::MaybeUninit;
 
-use crate::protocol::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT};
+use crate::protocol::frame::{
+    encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
+};
 use crate::protocol::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.

@@ -10,24 +10,20 @@
 //! needs have arrived, so a bad first byte fails before the second arrives.
 
 use crate::deflate::codec::{InflateError, Inflater};
+use crate::protocol::close::{
+    ENCODING_ERROR, EXTENSION_ERROR, POLICY_VIOLATION, PROTOCOL_ERROR, TOO_LARGE, UNACCEPTABLE,
+};
 use crate::protocol::frame::{
     read_extended_length, FirstByte, FrameHeader, LengthForm, OpCode, MASK_BIT,
     MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
 };
 use crate::protocol::mask::apply_mask;
-use crate::session::Payload;
 use crate::protocol::utf8::{self, Utf8Validator};
+use crate::session::Payload;
 
 /// Up to this much is reserved from an announced length before any payload
 /// arrives, so a lying header cannot make us allocate 64 MiB up front.
 const MAX_UP_FRONT_RESERVE: u64 = 1 << 20;
-
-pub const PROTOCOL_ERROR: u16 = 1002;
-pub const UNACCEPTABLE: u16 = 1003;
-pub const ENCODING_ERROR: u16 = 1007;
-pub const POLICY_VIOLATION: u16 = 1008;
-pub const TOO_LARGE: u16 = 1009;
-pub const EXTENSION_ERROR: u16 = 1010;
 
 /// The rules a receiver enforces.
 #[derive(Clone, Copy, Debug)]
