@@ -24,5 +24,4 @@ pub use protocol::{frame, mask, utf8};
 #[cfg(test)]
 extern crate self as faye_websocket_native;
 #[cfg(test)]
-#[path = "../tests/common/mod.rs"]
 mod test_support;

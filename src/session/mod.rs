@@ -6,8 +6,9 @@ mod output;
 pub mod receiver;
 pub mod sender;
 
+pub use receiver::Payload;
+
 use std::mem::MaybeUninit;
-use std::ops::Range;
 
 use crate::deflate::codec::InflateError;
 use crate::deflate::codec::{Compressor, CompressorSettings, Inflater};
@@ -62,25 +63,6 @@ pub enum ReadyState {
     Open = 1,
     Closing = 2,
     Closed = 3,
-}
-
-/// The bytes of a message or control frame.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Payload {
-    /// These bytes of the chunk passed to `receive`, already unmasked.
-    Chunk(Range<usize>),
-    /// Assembled from several frames or chunks.
-    Owned(Vec<u8>),
-}
-
-impl Payload {
-    /// The bytes, given the chunk this payload came from.
-    pub fn bytes<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
-        match self {
-            Payload::Chunk(range) => chunk.get(range.clone()).unwrap_or_default(),
-            Payload::Owned(bytes) => bytes,
-        }
-    }
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -555,8 +537,7 @@ fn detached(incoming: Incoming, chunk: &[u8]) -> Incoming {
 mod tests {
     use super::*;
     use crate::protocol::mask::apply_mask;
-    use crate::session::receiver::tests::{frame, masked};
-    use crate::test_support::owned;
+    use crate::test_support::{frame, masked, owned};
 
     fn open_server() -> Session {
         let mut session = Session::new(Config::server());
