@@ -10,6 +10,8 @@ mod bindings;
 pub mod deflate;
 /// The opening handshake: server, client, proxy tunnels.
 pub mod handshake;
+/// JavaScript semantics (number parsing and printing, truthiness).
+mod js;
 /// Frames on the wire: headers, masking, UTF-8.
 pub mod protocol;
 /// One connection after the handshake: receiver, sender, state machine.

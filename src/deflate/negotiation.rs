@@ -8,6 +8,7 @@
 
 use crate::deflate::codec::{CompressorSettings, MAX_WINDOW_BITS};
 use crate::handshake::extension_header::{serialize, ParamValue};
+use crate::js;
 
 pub const NAME: &str = "permessage-deflate";
 
@@ -56,11 +57,6 @@ fn js_bits_for_zlib(bits: f64) -> u8 {
         return MAX_WINDOW_BITS;
     }
     bits.clamp(9.0, 15.0) as u8
-}
-
-/// JavaScript truthiness of an optional number.
-fn truthy(value: Option<f64>) -> Option<f64> {
-    value.filter(|number| *number != 0.0 && !number.is_nan())
 }
 
 /// `VALID_WINDOW_BITS.indexOf(value) >= 0`: an integer 8–15.
@@ -181,9 +177,9 @@ pub fn server_response(
     }
 
     let offered_server_max = offer.number(SERVER_MAX_WINDOW_BITS);
-    let own_window_bits = js_min(
-        truthy(options.max_window_bits).unwrap_or(max),
-        truthy(offered_server_max).unwrap_or(max),
+    let own_window_bits = js::min(
+        js::truthy(options.max_window_bits).unwrap_or(max),
+        js::truthy(offered_server_max).unwrap_or(max),
     );
     // permessage-deflate's Firefox workaround: only if the client sent it.
     if own_window_bits < max && offered_server_max.is_some() {
@@ -194,11 +190,12 @@ pub fn server_response(
     }
 
     let peer_window_bits = match offer.get(CLIENT_MAX_WINDOW_BITS) {
-        Some(ParamValue::Flag) => {
-            js_min(truthy(options.request_max_window_bits).unwrap_or(max), max)
-        }
-        Some(ParamValue::Number(bits)) => js_min(
-            truthy(options.request_max_window_bits).unwrap_or(max),
+        Some(ParamValue::Flag) => js::min(
+            js::truthy(options.request_max_window_bits).unwrap_or(max),
+            max,
+        ),
+        Some(ParamValue::Number(bits)) => js::min(
+            js::truthy(options.request_max_window_bits).unwrap_or(max),
             *bits,
         ),
         _ => max,
@@ -217,15 +214,6 @@ pub fn server_response(
         peer_window_bits,
     };
     Some((response, negotiated))
-}
-
-/// `Math.min` with JavaScript's NaN rule.
-fn js_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
-    }
 }
 
 /// `ClientSession#generateOffer`, with its errors for bad window bits.
@@ -270,9 +258,9 @@ pub fn client_activate(
         return None;
     }
     let max = f64::from(MAX_WINDOW_BITS);
-    let accept_max = truthy(options.max_window_bits);
-    let client_max = truthy(params.number(CLIENT_MAX_WINDOW_BITS));
-    let server_max = truthy(params.number(SERVER_MAX_WINDOW_BITS));
+    let accept_max = js::truthy(options.max_window_bits);
+    let client_max = js::truthy(params.number(CLIENT_MAX_WINDOW_BITS));
+    let server_max = js::truthy(params.number(SERVER_MAX_WINDOW_BITS));
     if let (Some(accept), Some(client)) = (accept_max, client_max) {
         if client > accept {
             return None;
@@ -281,7 +269,7 @@ pub fn client_activate(
     if options.request_no_context_takeover && !params.has(SERVER_NO_CONTEXT_TAKEOVER) {
         return None;
     }
-    if let Some(request) = truthy(options.request_max_window_bits) {
+    if let Some(request) = js::truthy(options.request_max_window_bits) {
         match server_max {
             Some(server) if server <= request => {}
             _ => return None,
@@ -290,7 +278,7 @@ pub fn client_activate(
     Some(Negotiated {
         own_context_takeover: !(options.no_context_takeover
             || params.has(CLIENT_NO_CONTEXT_TAKEOVER)),
-        own_window_bits: js_min(accept_max.unwrap_or(max), client_max.unwrap_or(max)),
+        own_window_bits: js::min(accept_max.unwrap_or(max), client_max.unwrap_or(max)),
         peer_context_takeover: !params.has(SERVER_NO_CONTEXT_TAKEOVER),
         peer_window_bits: server_max.unwrap_or(max),
     })

@@ -12,6 +12,8 @@
 //! http-parser-js decodes each line as Node's `ascii` encoding does, which
 //! drops the high bit of every byte; so do we, so headers read the same.
 
+use crate::js;
+
 /// http-parser-js's default `maxHeaderSize`: 80 KiB.
 pub const MAX_HEAD_SIZE: usize = 80 * 1024;
 
@@ -261,7 +263,7 @@ fn check_content_length(headers: &[(String, String)]) -> Result<(), &'static str
         if !name.eq_ignore_ascii_case("content-length") {
             continue;
         }
-        let number = js_number(value);
+        let number = js::number_from_string(value);
         match first {
             None => first = Some(number),
             #[allow(clippy::float_cmp)]
@@ -270,48 +272,6 @@ fn check_content_length(headers: &[(String, String)]) -> Result<(), &'static str
         }
     }
     Ok(())
-}
-
-/// JS `Number(string)` for the strings a header can hold (ASCII).
-fn js_number(text: &str) -> f64 {
-    let text = text.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
-    if text.is_empty() {
-        return 0.0;
-    }
-    for (prefix, radix) in [
-        ("0x", 16),
-        ("0X", 16),
-        ("0o", 8),
-        ("0O", 8),
-        ("0b", 2),
-        ("0B", 2),
-    ] {
-        if let Some(digits) = text.strip_prefix(prefix) {
-            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-                return f64::NAN;
-            }
-            return digits.chars().fold(0.0, |acc, c| {
-                acc * radix as f64 + c.to_digit(radix).unwrap_or(0) as f64
-            });
-        }
-    }
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned == "Infinity" {
-        return if text.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    // Rust also reads `inf` and `nan`, which JS does not: allow only the JS
-    // decimal literal's characters.
-    let decimal = unsigned
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    if !decimal {
-        return f64::NAN;
-    }
-    text.parse().unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -523,19 +483,6 @@ mod tests {
         assert!(fails("inf", "inf"));
         let (_, single) = parse_all(b"HTTP/1.1 400 No\r\nContent-Length: abc\r\n\r\n");
         assert!(matches!(single, Progress::Complete(_)));
-    }
-
-    #[test]
-    fn js_number_follows_js() {
-        assert_eq!(js_number(" 12 "), 12.0);
-        assert_eq!(js_number("1e3"), 1000.0);
-        assert_eq!(js_number("0b101"), 5.0);
-        assert_eq!(js_number("0o17"), 15.0);
-        assert_eq!(js_number("-Infinity"), f64::NEG_INFINITY);
-        assert!(js_number("0x").is_nan());
-        assert!(js_number("-0x10").is_nan());
-        assert!(js_number("12px").is_nan());
-        assert!(js_number("NaN").is_nan());
     }
 
     #[test]
