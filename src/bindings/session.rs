@@ -24,10 +24,9 @@ use napi_derive::napi;
 
 use crate::deflate::codec::CompressorSettings;
 use crate::deflate::negotiation::DeflateOptions;
-use crate::handshake::client::{
-    ClientHandshake, ConnectProgress, HandshakeProgress, Offer, ProxyConnect, Target,
-};
+use crate::handshake::client::{ClientHandshake, HandshakeProgress, Offer, Target};
 use crate::handshake::headers::HeaderList;
+use crate::handshake::proxy::{ConnectProgress, ProxyConnect};
 use crate::handshake::server::{self as handshake, ServerRequest};
 use crate::session::{Config, Event, Payload, Session};
 
@@ -985,7 +984,7 @@ pub fn render_headers(names: Vec<String>, values: Vec<String>) -> Result<String>
 /// `Sec-WebSocket-Protocol` list that `supported` contains.
 #[napi(catch_unwind)]
 pub fn select_protocol(offered: Option<String>, supported: Vec<String>) -> Option<String> {
-    handshake::select_protocol(offered.as_deref(), &supported)
+    crate::handshake::select_protocol(offered.as_deref(), &supported)
 }
 
 /// One message compressed on libuv's thread pool, with the connection's

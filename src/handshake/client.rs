@@ -1,6 +1,5 @@
-//! The client side of the opening handshake, and the CONNECT request that
-//! opens a tunnel through an HTTP proxy, as websocket-driver 0.8.0 writes and
-//! checks them (lib/websocket/driver/client.js and proxy.js).
+//! The client side of the opening handshake, as websocket-driver 0.8.0
+//! writes and checks it (lib/websocket/driver/client.js).
 //!
 //! URLs are parsed by the caller (WHATWG `new URL` in JS); this module gets
 //! their parts as websocket-driver reads them.
@@ -8,11 +7,11 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
+use super::{accept_key, basic_authorization};
 use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
 use crate::handshake::extension_header;
 use crate::handshake::headers::{HeaderError, HeaderList};
 use crate::handshake::http_response::{Progress, ResponseParser};
-use crate::handshake::server::accept_key;
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
 pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
@@ -27,19 +26,6 @@ pub struct Target<'a> {
     /// The userinfo, still percent-encoded.
     pub username: &'a str,
     pub password: &'a str,
-}
-
-/// `Proxy.urlAuthorization` under driver 0.8.0: `Basic` credentials only when
-/// the URL has both a user name and a password, kept percent-encoded as the
-/// WHATWG parser leaves them.
-pub fn basic_authorization(username: &str, password: &str) -> Option<String> {
-    if username.is_empty() || password.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "Basic {}",
-        BASE64.encode(format!("{username}:{password}"))
-    ))
 }
 
 /// A `Sec-WebSocket-Key`: 16 random bytes from the OS, in base64.
@@ -283,76 +269,6 @@ impl ClientHandshake {
     }
 }
 
-/// What the proxy answered so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectProgress {
-    Pending,
-    /// 200: the tunnel is open; anything after the head starts here.
-    Established {
-        body_offset: usize,
-    },
-    /// Any other status, or an unreadable answer.
-    Refused,
-}
-
-/// The tunnel request to a proxy, and its answer.
-#[derive(Debug, Clone, Default)]
-pub struct ProxyConnect {
-    parser: ResponseParser,
-}
-
-impl ProxyConnect {
-    /// proxy.js `start()`: `CONNECT hostname:port`, then `Host` (the origin's
-    /// host), the keep-alive headers, `Proxy-Authorization` from the proxy
-    /// URL's userinfo and the `proxy.headers` option (which cannot replace
-    /// any of these; a custom `Host` is ignored).
-    pub fn request(
-        authority: &str,
-        origin_host: &str,
-        proxy_username: &str,
-        proxy_password: &str,
-        user_headers: &[(String, String)],
-    ) -> Result<Vec<u8>, HeaderError> {
-        let mut headers = HeaderList::new();
-        headers.set("Host", origin_host)?;
-        headers.set("Connection", "keep-alive")?;
-        headers.set("Proxy-Connection", "keep-alive")?;
-        if let Some(value) = basic_authorization(proxy_username, proxy_password) {
-            headers.set("Proxy-Authorization", &value)?;
-        }
-        for (name, value) in user_headers {
-            headers.set(name, value)?;
-        }
-        let mut request = format!("CONNECT {authority} HTTP/1.1\r\n").into_bytes();
-        headers.write_to(&mut request);
-        request.extend_from_slice(b"\r\n");
-        Ok(request)
-    }
-
-    pub fn new() -> ProxyConnect {
-        ProxyConnect::default()
-    }
-
-    pub fn receive(&mut self, chunk: &[u8]) -> ConnectProgress {
-        match self.parser.feed(chunk) {
-            Progress::Incomplete => ConnectProgress::Pending,
-            Progress::Failed => ConnectProgress::Refused,
-            Progress::Complete(body_offset) => {
-                if self.parser.status_code() == Some(200) {
-                    ConnectProgress::Established { body_offset }
-                } else {
-                    ConnectProgress::Refused
-                }
-            }
-        }
-    }
-
-    /// The proxy's status code, once its head is complete.
-    pub fn status_code(&self) -> Option<u16> {
-        self.parser.status_code()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,68 +504,5 @@ mod tests {
         );
         assert_eq!(hs.status_code(), None);
         assert!(hs.headers().is_empty());
-    }
-
-    #[test]
-    fn writes_the_connect_request() {
-        let request = ProxyConnect::request(
-            "localhost:40691",
-            "localhost:40691",
-            "pu",
-            "pp",
-            &pairs(&[
-                ("Host", "ignored"),
-                ("User-Agent", "ua"),
-                ("user-agent", "dup"),
-                ("Connection", "close"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            String::from_utf8(request).unwrap(),
-            "CONNECT localhost:40691 HTTP/1.1\r\nHost: localhost:40691\r\nConnection: keep-alive\r\n\
-             Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic cHU6cHA=\r\nUser-Agent: ua\r\n\r\n"
-        );
-    }
-
-    #[test]
-    fn connect_request_without_credentials() {
-        let request = ProxyConnect::request("[::1]:443", "[::1]", "", "", &[]).unwrap();
-        assert_eq!(
-            String::from_utf8(request).unwrap(),
-            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]\r\nConnection: keep-alive\r\n\
-             Proxy-Connection: keep-alive\r\n\r\n"
-        );
-        assert!(ProxyConnect::request("h:1", "h", "", "", &pairs(&[("X", "a\nb")])).is_err());
-    }
-
-    #[test]
-    fn reads_the_proxy_answer() {
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(b"HTTP/1.1 200 Connection est"),
-            ConnectProgress::Pending
-        );
-        assert_eq!(
-            proxy.receive(b"ablished\r\n\r\nHTTP/1.1 101"),
-            ConnectProgress::Established { body_offset: 12 }
-        );
-        assert_eq!(proxy.status_code(), Some(200));
-
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
-            ),
-            ConnectProgress::Refused
-        );
-        assert_eq!(proxy.status_code(), Some(407));
-
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(b"SSH-2.0-OpenSSH\r\n"),
-            ConnectProgress::Refused
-        );
-        assert_eq!(proxy.status_code(), None);
     }
 }
