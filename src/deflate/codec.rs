@@ -58,6 +58,29 @@ impl Default for CompressorSettings {
 }
 
 impl CompressorSettings {
+    /// `configure()`'s `level`, `memLevel` and `strategy` as JS gave them
+    /// (`None` when undefined), checked as Node's zlib checks them when the
+    /// stream is created. A number that is not an integer fails the check.
+    pub fn from_options(
+        level: Option<f64>,
+        mem_level: Option<f64>,
+        strategy: Option<f64>,
+    ) -> Result<CompressorSettings, String> {
+        let defaults = CompressorSettings::default();
+        let integer = |value: Option<f64>, default: i32| match value {
+            None => default,
+            Some(number) if number.fract() == 0.0 && number.abs() < 1e9 => number as i32,
+            Some(_) => i32::MIN,
+        };
+        let settings = CompressorSettings {
+            level: integer(level, defaults.level),
+            mem_level: integer(mem_level, defaults.mem_level),
+            strategy: integer(strategy, defaults.strategy),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
     /// Checks the values as Node's zlib does when the stream is created,
     /// with Node's messages.
     pub fn validate(&self) -> Result<(), String> {

@@ -7,7 +7,7 @@
 //! `maxWindowBits || 15` treats 0 and NaN as absent.
 
 use crate::deflate::codec::{CompressorSettings, MAX_WINDOW_BITS};
-use crate::handshake::extension_header::{serialize, ParamValue};
+use crate::handshake::extension_header::{parse, serialize, Offer, ParamValue};
 use crate::js;
 
 pub const NAME: &str = "permessage-deflate";
@@ -216,6 +216,29 @@ pub fn server_response(
     Some((response, negotiated))
 }
 
+/// websocket-extensions' `generateResponse` for a lone permessage-deflate:
+/// the server's `Sec-WebSocket-Extensions` entry for the permessage-deflate
+/// offers among `offers`, and the codec settings it agrees to, or `None`
+/// when it accepts none of them (or there are none).
+pub fn answer(options: &DeflateOptions, offers: &[Offer]) -> Option<(String, Negotiated)> {
+    let mine: Vec<&[(String, ParamValue)]> = offers
+        .iter()
+        .filter(|offer| offer.name == NAME)
+        .map(|offer| offer.params.as_slice())
+        .collect();
+    let (params, negotiated) = server_response(options, &mine)?;
+    Some((serialize(NAME, &params), negotiated))
+}
+
+/// `ClientSession#activate` for the server's entry for permessage-deflate,
+/// given as one header value (`name; params`): the codec settings, or
+/// `None` when the entry does not parse or is unacceptable.
+pub fn client_activate_entry(options: &DeflateOptions, entry: &str) -> Option<Negotiated> {
+    let offers = parse(entry).ok()?;
+    let offer = offers.first()?;
+    client_activate(options, &offer.params)
+}
+
 /// `ClientSession#generateOffer`, with its errors for bad window bits.
 pub fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
     let mut offer = Params::new();
@@ -295,7 +318,6 @@ pub fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::extension_header::parse;
 
     fn options(spec: &str) -> DeflateOptions {
         let mut options = DeflateOptions::default();

@@ -8,10 +8,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
 use super::{accept_key, basic_authorization};
+use crate::deflate::codec::CompressorSettings;
 use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
 use crate::handshake::extension_header;
 use crate::handshake::headers::{HeaderError, HeaderList};
 use crate::handshake::http_response::{Progress, ResponseParser};
+use crate::protocol::close::PROTOCOL_ERROR;
+use crate::session::Session;
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
 pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
@@ -182,6 +185,33 @@ impl ClientHandshake {
                 Err(message) => HandshakeProgress::Failed(format!("{FAILURE_PREFIX}{message}")),
             },
         }
+    }
+
+    /// [`ClientHandshake::receive`], applied to `session`: once the server
+    /// accepts, the session is open, with permessage-deflate if the answer
+    /// activated it (`settings`: the registered compressor settings); once
+    /// it fails, the session is closed and what was queued discarded.
+    pub fn receive_for(
+        &mut self,
+        session: &mut Session,
+        chunk: &[u8],
+        settings: Option<CompressorSettings>,
+    ) -> HandshakeProgress {
+        let progress = self.receive(chunk);
+        match &progress {
+            HandshakeProgress::Pending => {}
+            HandshakeProgress::Open { .. } => {
+                if let (Some(negotiated), Some(settings)) = (self.negotiated_deflate(), settings) {
+                    // The settings were checked when the options were made.
+                    let _ = session.enable_deflate(negotiated, settings);
+                }
+                session.open();
+            }
+            HandshakeProgress::Failed(_) => {
+                session.close(PROTOCOL_ERROR, b"");
+            }
+        }
+        progress
     }
 
     /// The response's status code, once its head is complete.

@@ -6,8 +6,10 @@ use std::fmt;
 
 use super::{accept_key, split_list};
 use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
-use crate::handshake::extension_header::{self, ParamValue};
+use crate::handshake::extension_header;
 use crate::handshake::headers::{HeaderError, HeaderList};
+use crate::protocol::close::PROTOCOL_ERROR;
+use crate::session::Session;
 
 /// The only protocol version hybi.js accepts.
 const VERSION: &str = "13";
@@ -150,25 +152,91 @@ fn respond(
             None
         }
     };
-    if let Some(options) = deflate {
-        let mine: Vec<&[(String, ParamValue)]> = offers
-            .iter()
-            .filter(|offer| offer.name == negotiation::NAME)
-            .map(|offer| offer.params.as_slice())
-            .collect();
-        if !mine.is_empty() {
-            if let Some((params, settings)) = negotiation::server_response(options, &mine) {
-                let value = extension_header::serialize(negotiation::NAME, &params);
-                headers.set("Sec-WebSocket-Extensions", &value)?;
-                negotiated = Some(settings);
-            }
-        }
+    if let Some((value, settings)) =
+        deflate.and_then(|options| negotiation::answer(options, &offers))
+    {
+        headers.set("Sec-WebSocket-Extensions", &value)?;
+        negotiated = Some(settings);
     }
 
     let mut response = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
     user_headers.write_to(&mut response);
     response.extend_from_slice(b"\r\n");
     Ok((response, negotiated))
+}
+
+/// How the server answers the client's extension offers.
+pub enum Extensions<'a> {
+    /// permessage-deflate handled here, with these `configure` options, if
+    /// it was registered at all.
+    Deflate(Option<&'a DeflateOptions>),
+    /// JS extensions (websocket-extensions' framework) negotiated in JS.
+    Js {
+        /// The `Sec-WebSocket-Extensions` value, or the message of the error
+        /// the negotiation threw.
+        response: Result<Option<&'a str>, &'a str>,
+        /// permessage-deflate as one of them: what `negotiation::answer`
+        /// agreed, and the options, when the response includes it.
+        deflate: Option<(Negotiated, &'a DeflateOptions)>,
+        /// The RSV bits the active extensions claim, in frame-byte places.
+        allowed_rsv: u8,
+    },
+}
+
+/// A refused handshake: faye's 400 response and why.
+#[derive(Debug)]
+pub struct Rejected {
+    pub response: Vec<u8>,
+    pub error: HandshakeError,
+}
+
+/// Runs the server handshake for `session`. Accepted: the session is open
+/// (with permessage-deflate and the JS pipeline as negotiated) and the bytes
+/// are the 101 response followed by every frame queued before open.
+/// Refused: the session is closed, what was queued is discarded, and the
+/// bytes are faye's 400 response.
+pub fn accept(
+    session: &mut Session,
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    user_headers: HeaderList,
+    extensions: Extensions,
+) -> Result<Vec<u8>, Rejected> {
+    let result = match extensions {
+        Extensions::Deflate(options) => {
+            server_response_with_deflate(request, protocol, user_headers, options)
+                .map(|(response, negotiated)| (response, negotiated.zip(options), None))
+        }
+        Extensions::Js {
+            response,
+            deflate,
+            allowed_rsv,
+        } => server_response_with_extensions(request, protocol, user_headers, response)
+            .map(|response| (response, deflate, Some(allowed_rsv))),
+    };
+    match result {
+        Ok((mut response, deflate, pipeline_rsv)) => {
+            if let Some((negotiated, options)) = deflate {
+                // The settings were checked when the options were made.
+                let _ = session.enable_deflate(&negotiated, options.settings);
+            }
+            if let Some(allowed_rsv) = pipeline_rsv {
+                session.enable_pipeline(allowed_rsv);
+            }
+            session.open();
+            response.extend_from_slice(session.output());
+            session.clear_output();
+            Ok(response)
+        }
+        Err(error) => {
+            // Closing a connecting session discards what was queued.
+            session.close(PROTOCOL_ERROR, b"");
+            Err(Rejected {
+                response: bad_request(&error.message),
+                error,
+            })
+        }
+    }
 }
 
 /// faye's response to a failed handshake. There is no CRLF after the body.

@@ -1,6 +1,8 @@
 //! One WebSocket connection after the handshake, without I/O: chunks of
 //! socket bytes in, events and bytes to write out. The state rules follow
-//! websocket-driver 0.8.0's hybi.js (see the behaviour reference §4.3–§5.5).
+//! websocket-driver 0.8.0's hybi.js: which frames each `readyState` sends
+//! and accepts, `_fail` and `_shutdown` for failures and the peer's close,
+//! and close-before-open discarding what was queued.
 
 mod output;
 pub mod receiver;
@@ -93,6 +95,18 @@ pub enum Event {
         error: bool,
         send_frame: bool,
     },
+}
+
+/// What [`Session::send_text_filled`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TextFill {
+    /// The frame is queued; its text took this many bytes.
+    Written(usize),
+    /// Nothing was queued: the session no longer sends, or `fill` gave up.
+    NotWritten,
+    /// permessage-deflate is active: the caller sends the bytes with
+    /// `send_text` instead, which compresses them.
+    Compressing,
 }
 
 pub struct Session {
@@ -333,23 +347,25 @@ impl Session {
     }
 
     /// A text message whose UTF-8 `fill` writes into the output itself
-    /// (see `Sender::message_filled`). `Err(())` when permessage-deflate is
-    /// active: the caller sends the bytes with `send_text` instead.
-    /// `Ok(None)`: the session no longer sends, or `fill` gave up.
+    /// (see `Sender::message_filled`).
     pub fn send_text_filled(
         &mut self,
         max_len: usize,
         fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Option<usize>,
-    ) -> Result<Option<usize>, ()> {
+    ) -> TextFill {
         if self.compressor.is_some() {
-            return Err(());
+            return TextFill::Compressing;
         }
         if !self.can_send() {
-            return Ok(None);
+            return TextFill::NotWritten;
         }
-        Ok(self
+        match self
             .sender
-            .message_filled(self.output.buffer(), OpCode::Text, max_len, fill))
+            .message_filled(self.output.buffer(), OpCode::Text, max_len, fill)
+        {
+            Some(written) => TextFill::Written(written),
+            None => TextFill::NotWritten,
+        }
     }
 
     pub fn send_binary(&mut self, data: &[u8]) -> bool {

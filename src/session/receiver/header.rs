@@ -3,7 +3,7 @@
 //! needs have arrived, in hybi.js's order, so a bad first byte fails before
 //! the second arrives; a header split across chunks is kept until complete.
 
-use super::{Receiver, Violation};
+use super::{Receiver, Violation, TOO_LARGE_MESSAGE};
 use crate::js;
 use crate::protocol::close::{PROTOCOL_ERROR, TOO_LARGE, UNACCEPTABLE};
 use crate::protocol::frame::{
@@ -208,8 +208,7 @@ impl Receiver {
     /// message is counted together with the message so far.
     fn check_message_length(&self, frame_len: u64) -> Option<Violation> {
         let total = self.message.length_so_far().saturating_add(frame_len);
-        (total > self.limits.max_length)
-            .then(|| Violation::new(TOO_LARGE, "WebSocket frame length too large"))
+        (total > self.limits.max_length).then(|| Violation::new(TOO_LARGE, TOO_LARGE_MESSAGE))
     }
 }
 

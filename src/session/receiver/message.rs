@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::Violation;
+use super::{Violation, INVALID_UTF8_MESSAGE, TOO_LARGE_MESSAGE};
 use crate::deflate::codec::{InflateError, Inflater};
 use crate::protocol::close::{ENCODING_ERROR, EXTENSION_ERROR, TOO_LARGE};
 use crate::protocol::utf8::Utf8Validator;
@@ -183,7 +183,7 @@ fn limit(max_length: u64) -> usize {
 /// post-inflate length check, or the extension's error (1010).
 fn inflate_violation(error: InflateError) -> Violation {
     match error {
-        InflateError::TooLarge => Violation::new(TOO_LARGE, "WebSocket frame length too large"),
+        InflateError::TooLarge => Violation::new(TOO_LARGE, TOO_LARGE_MESSAGE),
         InflateError::Corrupt(message) => Violation::new(
             EXTENSION_ERROR,
             format!("{}: {message}", crate::deflate::negotiation::NAME),
@@ -192,7 +192,7 @@ fn inflate_violation(error: InflateError) -> Violation {
 }
 
 pub(super) fn invalid_utf8() -> Violation {
-    Violation::new(ENCODING_ERROR, "Could not decode a text frame as UTF-8")
+    Violation::new(ENCODING_ERROR, INVALID_UTF8_MESSAGE)
 }
 
 #[cfg(test)]

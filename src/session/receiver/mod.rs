@@ -21,6 +21,11 @@ use crate::protocol::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADE
 use crate::protocol::mask::apply_mask;
 use crate::protocol::utf8;
 
+/// faye's message for a message over `maxLength` (close code 1009).
+pub const TOO_LARGE_MESSAGE: &str = "WebSocket frame length too large";
+/// faye's message for a text message that is not UTF-8 (close code 1007).
+pub const INVALID_UTF8_MESSAGE: &str = "Could not decode a text frame as UTF-8";
+
 /// The rules a receiver enforces.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
