@@ -151,8 +151,8 @@ mod tests {
 
     #[test]
     fn lengths_print_like_javascript_numbers() {
-        assert_eq!(number_to_string(126_u64 as f64), "126");
-        assert_eq!(number_to_string(65535_u64 as f64), "65535");
+        assert_eq!(number_to_string(126.0), "126");
+        assert_eq!(number_to_string(65535.0), "65535");
         assert_eq!(
             number_to_string((1_u64 << 63) as f64),
             "9223372036854776000"

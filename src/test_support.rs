@@ -2,6 +2,7 @@
 //! tests/common (frames encoded as a client would, events with their
 //! payloads copied out), and a receiver fed whole chunks.
 
+#[allow(unreachable_pub)] // written for the integration test crates
 #[path = "../tests/common/mod.rs"]
 mod common;
 

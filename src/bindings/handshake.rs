@@ -31,6 +31,7 @@ impl NativeSession {
     /// Registers permessage-deflate (its `configure` options) for the
     /// handshake. Undefined options are null; `level`, `memLevel` and
     /// `strategy` are checked here, with Node zlib's messages.
+    // Positional arguments: the JS interface lib/ calls.
     #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn set_deflate(
@@ -64,6 +65,7 @@ impl NativeSession {
     /// Runs the server handshake and returns the bytes to write: the 101
     /// response followed by every frame queued before open, or faye's 400
     /// response (then `handshake_error` holds the message).
+    // Positional arguments: the JS interface lib/ calls.
     #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn start_server(
@@ -129,6 +131,8 @@ impl NativeSession {
     /// percent-encoded) from its userinfo; `protocol_header` is
     /// `protocols.join(', ')` when the list was not empty and `protocols`
     /// the names the server may choose from. Throws on CR or LF.
+    // Positional arguments: the JS interface lib/ calls.
+    #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn start_client(
         &mut self,

@@ -15,6 +15,8 @@
 // Under `cargo test` the napi macros register nothing, so exported free
 // functions look unused.
 #![cfg_attr(test, allow(dead_code))]
+// napi-derive only exports `pub` items, so these stay `pub`.
+#![allow(unreachable_pub)]
 
 use napi_derive::napi;
 

@@ -148,7 +148,7 @@ impl NativeSession {
                 } => {
                     let [_, taken, start, end] =
                         payload_entry(EVENT_RAW, payload, base, &mut self.taken);
-                    let flags = taken | u32::from(binary) * RAW_BINARY | u32::from(rsv);
+                    let flags = taken | (u32::from(binary) * RAW_BINARY) | u32::from(rsv);
                     [EVENT_RAW, flags, start, end]
                 }
                 Event::Shutdown {
@@ -158,8 +158,8 @@ impl NativeSession {
                     send_frame,
                 } => {
                     self.taken.push_back(text.into_bytes());
-                    let flags = u32::from(error) * SHUTDOWN_ERROR
-                        | u32::from(send_frame) * SHUTDOWN_SEND_FRAME;
+                    let flags = (u32::from(error) * SHUTDOWN_ERROR)
+                        | (u32::from(send_frame) * SHUTDOWN_SEND_FRAME);
                     [EVENT_SHUTDOWN, code as u32, flags, 0]
                 }
             };

@@ -10,19 +10,19 @@ use crate::deflate::codec::{CompressorSettings, MAX_WINDOW_BITS};
 use crate::handshake::extension_header::{parse, serialize, Offer, ParamValue};
 use crate::js;
 
-pub const NAME: &str = "permessage-deflate";
+pub(crate) const NAME: &str = "permessage-deflate";
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
 const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
 const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
 
-pub type Params = Vec<(String, ParamValue)>;
+pub(crate) type Params = Vec<(String, ParamValue)>;
 
 /// `configure()`'s options. A window-bits option is `None` when undefined;
 /// any other JS value arrives as a number (NaN for non-numbers).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DeflateOptions {
+pub(crate) struct DeflateOptions {
     pub settings: CompressorSettings,
     pub no_context_takeover: bool,
     pub max_window_bits: Option<f64>,
@@ -154,7 +154,7 @@ impl<'a> ParamObject<'a> {
 /// `createServerSession` + `generateResponse`: the first valid offer wins.
 /// Returns the response parameters and the negotiated codec settings, or
 /// `None` when no offer is valid (the extension is then not used).
-pub fn server_response(
+pub(crate) fn server_response(
     options: &DeflateOptions,
     offers: &[&[(String, ParamValue)]],
 ) -> Option<(Params, Negotiated)> {
@@ -220,7 +220,7 @@ pub fn server_response(
 /// the server's `Sec-WebSocket-Extensions` entry for the permessage-deflate
 /// offers among `offers`, and the codec settings it agrees to, or `None`
 /// when it accepts none of them (or there are none).
-pub fn answer(options: &DeflateOptions, offers: &[Offer]) -> Option<(String, Negotiated)> {
+pub(crate) fn answer(options: &DeflateOptions, offers: &[Offer]) -> Option<(String, Negotiated)> {
     let mine: Vec<&[(String, ParamValue)]> = offers
         .iter()
         .filter(|offer| offer.name == NAME)
@@ -233,14 +233,14 @@ pub fn answer(options: &DeflateOptions, offers: &[Offer]) -> Option<(String, Neg
 /// `ClientSession#activate` for the server's entry for permessage-deflate,
 /// given as one header value (`name; params`): the codec settings, or
 /// `None` when the entry does not parse or is unacceptable.
-pub fn client_activate_entry(options: &DeflateOptions, entry: &str) -> Option<Negotiated> {
+pub(crate) fn client_activate_entry(options: &DeflateOptions, entry: &str) -> Option<Negotiated> {
     let offers = parse(entry).ok()?;
     let offer = offers.first()?;
     client_activate(options, &offer.params)
 }
 
 /// `ClientSession#generateOffer`, with its errors for bad window bits.
-pub fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
+pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
     let mut offer = Params::new();
     if options.no_context_takeover {
         offer.push((CLIENT_NO_CONTEXT_TAKEOVER.to_owned(), ParamValue::Flag));
@@ -266,13 +266,13 @@ pub fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
 }
 
 /// The offer as a header value.
-pub fn client_offer_header(options: &DeflateOptions) -> Result<String, String> {
+pub(crate) fn client_offer_header(options: &DeflateOptions) -> Result<String, String> {
     client_offer(options).map(|offer| serialize(NAME, &offer))
 }
 
 /// `ClientSession#activate`: the codec settings, or `None` when the
 /// response is unacceptable (see [`unacceptable_message`]).
-pub fn client_activate(
+pub(crate) fn client_activate(
     options: &DeflateOptions,
     response: &[(String, ParamValue)],
 ) -> Option<Negotiated> {
@@ -308,7 +308,7 @@ pub fn client_activate(
 }
 
 /// websocket-extensions' message for a response `activate` refused.
-pub fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
+pub(crate) fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
     format!(
         "Server sent unacceptable extension parameters: {}",
         serialize(NAME, response)

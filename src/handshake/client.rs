@@ -17,11 +17,11 @@ use crate::protocol::close::PROTOCOL_ERROR;
 use crate::session::Session;
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
-pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
+pub(crate) const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
 
 /// The parts of a `ws:`/`wss:` URL the request is made from.
 #[derive(Debug, Clone, Default)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// `pathname + search`, as `new URL` gives them.
     pub path: &'a str,
     /// `host`: the host name, with the port only if it is not the default.
@@ -32,7 +32,7 @@ pub struct Target<'a> {
 }
 
 /// A `Sec-WebSocket-Key`: 16 random bytes from the OS, in base64.
-pub fn generate_key() -> String {
+pub(crate) fn generate_key() -> String {
     let mut bytes = [0u8; 16];
     // Without an OS random source there is no safe key to send; the key only
     // has to be unpredictable enough to defeat caching proxies, and failing
@@ -57,7 +57,7 @@ pub fn generate_key() -> String {
 
 /// How the response to the opening handshake went so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandshakeProgress {
+pub(crate) enum HandshakeProgress {
     /// More of the response is needed.
     Pending,
     /// The server accepted; frames start this many bytes into the chunk.
@@ -68,7 +68,7 @@ pub enum HandshakeProgress {
 
 /// One client handshake: the request, then the response's checks.
 #[derive(Debug, Clone)]
-pub struct ClientHandshake {
+pub(crate) struct ClientHandshake {
     accept: String,
     protocols: Vec<String>,
     parser: ResponseParser,
@@ -83,7 +83,7 @@ pub struct ClientHandshake {
 }
 
 /// What the request offers in `Sec-WebSocket-Extensions`.
-pub enum Offer<'a> {
+pub(crate) enum Offer<'a> {
     Nothing,
     /// permessage-deflate with these `configure` options; fails with its
     /// message for invalid window bits (`Invalid value for maxWindowBits`).
@@ -98,7 +98,7 @@ impl ClientHandshake {
     /// present when the protocol list was not empty; `protocols` are the
     /// names a server may pick. User headers come after the driver's own, so
     /// they cannot replace them (the header list keeps the first value).
-    pub fn new(
+    pub(crate) fn new(
         target: &Target,
         protocol_header: Option<&str>,
         protocols: Vec<String>,
@@ -116,7 +116,7 @@ impl ClientHandshake {
     }
 
     /// [`ClientHandshake::new`] with a given key (tests compare exact bytes).
-    pub fn with_key(
+    pub(crate) fn with_key(
         target: &Target,
         protocol_header: Option<&str>,
         protocols: Vec<String>,
@@ -173,7 +173,7 @@ impl ClientHandshake {
     }
 
     /// Reads the next bytes of the server's response.
-    pub fn receive(&mut self, chunk: &[u8]) -> HandshakeProgress {
+    pub(crate) fn receive(&mut self, chunk: &[u8]) -> HandshakeProgress {
         match self.parser.feed(chunk) {
             Progress::Incomplete => HandshakeProgress::Pending,
             Progress::Failed => {
@@ -191,7 +191,7 @@ impl ClientHandshake {
     /// accepts, the session is open, with permessage-deflate if the answer
     /// activated it (`settings`: the registered compressor settings); once
     /// it fails, the session is closed and what was queued discarded.
-    pub fn receive_for(
+    pub(crate) fn receive_for(
         &mut self,
         session: &mut Session,
         chunk: &[u8],
@@ -215,22 +215,22 @@ impl ClientHandshake {
     }
 
     /// The response's status code, once its head is complete.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         self.parser.status_code()
     }
 
     /// The response's headers (see `ResponseParser::headers`).
-    pub fn headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         self.parser.headers()
     }
 
     /// The permessage-deflate parameters the server's answer activated.
-    pub fn negotiated_deflate(&self) -> Option<&Negotiated> {
+    pub(crate) fn negotiated_deflate(&self) -> Option<&Negotiated> {
         self.negotiated.as_ref()
     }
 
     /// The subprotocol the server chose, after a successful handshake.
-    pub fn protocol(&self) -> Option<&str> {
+    pub(crate) fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
     }
 

@@ -24,7 +24,7 @@ use crate::js;
 
 /// The value of one extension parameter.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParamValue {
+pub(crate) enum ParamValue {
     /// A key with no value (JS `true`).
     Flag,
     /// A value that looks like a decimal number (JS `parseFloat`).
@@ -36,14 +36,14 @@ pub enum ParamValue {
 /// One extension offered in the header, with its parameters in header order.
 /// A repeated key stays a repeated entry (parser.js turns it into an array).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Offer {
+pub(crate) struct Offer {
     pub name: String,
     pub params: Vec<(String, ParamValue)>,
 }
 
 /// The header is not valid extension syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub message: String,
 }
 
@@ -56,7 +56,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Parses a whole header (`Parser.parseHeader`). An empty header offers nothing.
-pub fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
+pub(crate) fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
     if header.is_empty() {
         return Ok(Vec::new());
     }
@@ -73,7 +73,7 @@ pub fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
 /// Parameters come out in the order of the JS object parser.js would hold them
 /// in: integer-like keys first in numeric order, then the rest by first
 /// appearance, with the values of a repeated key together.
-pub fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
+pub(crate) fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
     let mut out = String::from(name);
     for (key, value) in in_js_object_order(params) {
         out.push_str("; ");

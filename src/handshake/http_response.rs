@@ -15,13 +15,13 @@
 use crate::js;
 
 /// http-parser-js's default `maxHeaderSize`: 80 KiB.
-pub const MAX_HEAD_SIZE: usize = 80 * 1024;
+pub(crate) const MAX_HEAD_SIZE: usize = 80 * 1024;
 
 /// http-parser-js's message for every syntax error it reports here.
-pub const PARSE_ERROR: &str = "Parse Error";
+pub(crate) const PARSE_ERROR: &str = "Parse Error";
 
 /// Its message when the head outgrows `MAX_HEAD_SIZE`.
-pub const HEAD_TOO_LARGE: &str = "max header size exceeded";
+pub(crate) const HEAD_TOO_LARGE: &str = "max header size exceeded";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -33,7 +33,7 @@ enum Phase {
 
 /// What one call to `ResponseParser::feed` found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// The head is not complete yet; every byte was consumed.
     Incomplete,
     /// The head ended this many bytes into the chunk; the rest is not ours.
@@ -43,7 +43,7 @@ pub enum Progress {
 }
 
 #[derive(Debug, Clone)]
-pub struct ResponseParser {
+pub(crate) struct ResponseParser {
     phase: Phase,
     /// The current line so far, when it spans chunks (high bits dropped).
     line: Vec<u8>,
@@ -62,7 +62,7 @@ impl Default for ResponseParser {
 }
 
 impl ResponseParser {
-    pub fn new() -> ResponseParser {
+    pub(crate) fn new() -> ResponseParser {
         ResponseParser {
             phase: Phase::StatusLine,
             line: Vec::new(),
@@ -75,7 +75,7 @@ impl ResponseParser {
 
     /// Reads the next bytes of the response. Once the head is complete or
     /// has failed, further calls change nothing.
-    pub fn feed(&mut self, chunk: &[u8]) -> Progress {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Progress {
         match self.phase {
             Phase::Complete => return Progress::Complete(0),
             Phase::Failed => return Progress::Failed,
@@ -114,14 +114,14 @@ impl ResponseParser {
     }
 
     /// The status code, once the head is complete.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         (self.phase == Phase::Complete).then_some(self.status_code)
     }
 
     /// The headers as websocket-driver holds them once the head is complete:
     /// lower-cased names in first-seen order, a repeated header's values
     /// joined with `", "`. Empty before that, and after a failure.
-    pub fn headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         if self.phase != Phase::Complete {
             return Vec::new();
         }
@@ -145,7 +145,7 @@ impl ResponseParser {
     }
 
     /// The value of one header (name in lower case), as `headers()` has it.
-    pub fn header(&self, lower_case_name: &str) -> Option<String> {
+    pub(crate) fn header(&self, lower_case_name: &str) -> Option<String> {
         let mut found: Option<String> = None;
         if self.phase != Phase::Complete {
             return None;
@@ -166,11 +166,12 @@ impl ResponseParser {
 
     /// Why the response could not be read: `Parse Error` or
     /// `max header size exceeded`.
-    pub fn error(&self) -> Option<&'static str> {
+    pub(crate) fn error(&self) -> Option<&'static str> {
         self.error
     }
 
-    pub fn is_complete(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_complete(&self) -> bool {
         self.phase == Phase::Complete
     }
 

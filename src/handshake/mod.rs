@@ -7,18 +7,18 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
-pub mod client;
-pub mod extension_header;
-pub mod headers;
-pub mod http_response;
-pub mod proxy;
-pub mod server;
+pub(crate) mod client;
+pub(crate) mod extension_header;
+pub(crate) mod headers;
+pub(crate) mod http_response;
+pub(crate) mod proxy;
+pub(crate) mod server;
 
 /// RFC 6455's magic string, appended to the client's key.
-pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+pub(crate) const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`.
-pub fn accept_key(key: &str) -> String {
+pub(crate) fn accept_key(key: &str) -> String {
     let mut sha1 = Sha1::new();
     sha1.update(key.as_bytes());
     sha1.update(GUID.as_bytes());
@@ -29,7 +29,7 @@ pub fn accept_key(key: &str) -> String {
 /// side of each comma. Empty items are kept, and spaces not next to a comma
 /// stay. The regex takes quadratic time on long runs of spaces
 /// (CVE-2021-32640 in ws); this takes linear time.
-pub fn split_list(value: &str) -> Vec<&str> {
+pub(crate) fn split_list(value: &str) -> Vec<&str> {
     let mut items = Vec::new();
     let mut rest = value;
     while let Some((item, after)) = rest.split_once(',') {
@@ -41,7 +41,7 @@ pub fn split_list(value: &str) -> Vec<&str> {
 }
 
 /// hybi.js: the first protocol in the client's list that the server supports.
-pub fn select_protocol(offered: Option<&str>, supported: &[String]) -> Option<String> {
+pub(crate) fn select_protocol(offered: Option<&str>, supported: &[String]) -> Option<String> {
     split_list(offered?)
         .into_iter()
         .find(|protocol| supported.iter().any(|name| name == protocol))
@@ -51,7 +51,7 @@ pub fn select_protocol(offered: Option<&str>, supported: &[String]) -> Option<St
 /// `Proxy.urlAuthorization` under driver 0.8.0: `Basic` credentials only when
 /// the URL has both a user name and a password, kept percent-encoded as the
 /// WHATWG parser leaves them.
-pub fn basic_authorization(username: &str, password: &str) -> Option<String> {
+pub(crate) fn basic_authorization(username: &str, password: &str) -> Option<String> {
     if username.is_empty() || password.is_empty() {
         return None;
     }

@@ -8,7 +8,7 @@ use crate::handshake::http_response::{Progress, ResponseParser};
 
 /// What the proxy answered so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectProgress {
+pub(crate) enum ConnectProgress {
     Pending,
     /// 200: the tunnel is open; anything after the head starts here.
     Established {
@@ -20,7 +20,7 @@ pub enum ConnectProgress {
 
 /// The tunnel request to a proxy, and its answer.
 #[derive(Debug, Clone, Default)]
-pub struct ProxyConnect {
+pub(crate) struct ProxyConnect {
     parser: ResponseParser,
 }
 
@@ -29,7 +29,7 @@ impl ProxyConnect {
     /// host), the keep-alive headers, `Proxy-Authorization` from the proxy
     /// URL's userinfo and the `proxy.headers` option (which cannot replace
     /// any of these; a custom `Host` is ignored).
-    pub fn request(
+    pub(crate) fn request(
         authority: &str,
         origin_host: &str,
         proxy_username: &str,
@@ -52,11 +52,11 @@ impl ProxyConnect {
         Ok(request)
     }
 
-    pub fn new() -> ProxyConnect {
+    pub(crate) fn new() -> ProxyConnect {
         ProxyConnect::default()
     }
 
-    pub fn receive(&mut self, chunk: &[u8]) -> ConnectProgress {
+    pub(crate) fn receive(&mut self, chunk: &[u8]) -> ConnectProgress {
         match self.parser.feed(chunk) {
             Progress::Incomplete => ConnectProgress::Pending,
             Progress::Failed => ConnectProgress::Refused,
@@ -71,7 +71,7 @@ impl ProxyConnect {
     }
 
     /// The proxy's status code, once its head is complete.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         self.parser.status_code()
     }
 }

@@ -16,7 +16,7 @@ const VERSION: &str = "13";
 
 /// `Base.isWebSocket`: a GET whose `Connection` list includes `upgrade` and
 /// whose `Upgrade` is `websocket`, ignoring case.
-pub fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str>) -> bool {
+pub(crate) fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str>) -> bool {
     // Unicode-aware lower-casing, like JS `toLowerCase`.
     let connection = connection.unwrap_or_default().to_lowercase();
     let upgrade = upgrade.unwrap_or_default().to_lowercase();
@@ -25,7 +25,7 @@ pub fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str
 
 /// The request headers the handshake looks at; `None` when absent.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ServerRequest<'a> {
+pub(crate) struct ServerRequest<'a> {
     pub method: &'a str,
     pub connection: Option<&'a str>,
     pub upgrade: Option<&'a str>,
@@ -36,7 +36,7 @@ pub struct ServerRequest<'a> {
 
 /// Why the handshake failed; the message goes into the 400 response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeError {
+pub(crate) struct HandshakeError {
     pub message: String,
 }
 
@@ -67,7 +67,8 @@ impl From<HeaderError> for HandshakeError {
 /// The checks, and their messages, follow `start()` and `_handshakeResponse`
 /// in order. `user_headers` come first, so a user header suppresses the
 /// driver's header of the same name, as in faye.
-pub fn server_response(
+#[cfg(test)]
+pub(crate) fn server_response(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
@@ -79,7 +80,7 @@ pub fn server_response(
 /// [`server_response`] with permessage-deflate registered (its `configure`
 /// options): the response then carries its answer to the client's offers,
 /// and the negotiated parameters come back with it.
-pub fn server_response_with_deflate(
+pub(crate) fn server_response_with_deflate(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
@@ -93,7 +94,7 @@ pub fn server_response_with_deflate(
 /// the message of the error the negotiation threw, which fails the
 /// handshake once the request's own checks pass, as in faye. The client's
 /// header is still parsed, so a malformed one fails as in faye.
-pub fn server_response_with_extensions(
+pub(crate) fn server_response_with_extensions(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
@@ -166,7 +167,7 @@ fn respond(
 }
 
 /// How the server answers the client's extension offers.
-pub enum Extensions<'a> {
+pub(crate) enum Extensions<'a> {
     /// permessage-deflate handled here, with these `configure` options, if
     /// it was registered at all.
     Deflate(Option<&'a DeflateOptions>),
@@ -185,7 +186,7 @@ pub enum Extensions<'a> {
 
 /// A refused handshake: faye's 400 response and why.
 #[derive(Debug)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     pub response: Vec<u8>,
     pub error: HandshakeError,
 }
@@ -195,7 +196,7 @@ pub struct Rejected {
 /// are the 101 response followed by every frame queued before open.
 /// Refused: the session is closed, what was queued is discarded, and the
 /// bytes are faye's 400 response.
-pub fn accept(
+pub(crate) fn accept(
     session: &mut Session,
     request: &ServerRequest,
     protocol: Option<&str>,
@@ -240,7 +241,7 @@ pub fn accept(
 }
 
 /// faye's response to a failed handshake. There is no CRLF after the body.
-pub fn bad_request(message: &str) -> Vec<u8> {
+pub(crate) fn bad_request(message: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{message}",
         message.len()

@@ -1,17 +1,17 @@
 //! Close codes (RFC 6455 §7.4) and how hybi.js reads a peer's close payload.
 
 /// The codes faye closes with when the peer breaks the protocol.
-pub const PROTOCOL_ERROR: u16 = 1002;
-pub const UNACCEPTABLE: u16 = 1003;
-pub const ENCODING_ERROR: u16 = 1007;
-pub const POLICY_VIOLATION: u16 = 1008;
-pub const TOO_LARGE: u16 = 1009;
-pub const EXTENSION_ERROR: u16 = 1010;
+pub(crate) const PROTOCOL_ERROR: u16 = 1002;
+pub(crate) const UNACCEPTABLE: u16 = 1003;
+pub(crate) const ENCODING_ERROR: u16 = 1007;
+pub(crate) const POLICY_VIOLATION: u16 = 1008;
+pub(crate) const TOO_LARGE: u16 = 1009;
+pub(crate) const EXTENSION_ERROR: u16 = 1010;
 
 /// hybi.js's reading of a close payload: a code that is missing (1 byte),
 /// reserved or unknown becomes 1002, and so does a reason that is not UTF-8
 /// (the reason then becomes ''). An empty payload means 1000.
-pub fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
+pub(crate) fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
     let Some((code, reason)) = payload.split_first_chunk::<2>() else {
         let code = if payload.is_empty() { 1000 } else { 1002 };
         return (code, String::new());

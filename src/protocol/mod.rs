@@ -1,6 +1,6 @@
 //! The RFC 6455 wire format: frame headers, masking and UTF-8 validation.
 
-pub mod close;
-pub mod frame;
-pub mod mask;
-pub mod utf8;
+pub(crate) mod close;
+pub(crate) mod frame;
+pub(crate) mod mask;
+pub(crate) mod utf8;

@@ -5,8 +5,8 @@
 //! and close-before-open discarding what was queued.
 
 mod output;
-pub mod receiver;
-pub mod sender;
+pub(crate) mod receiver;
+pub(crate) mod sender;
 
 pub use receiver::Payload;
 
@@ -156,26 +156,26 @@ impl Session {
     /// Whether the last `receive` returned early to let the event loop run
     /// (a compressed message inflating to more than `INFLATE_BUDGET`): the
     /// caller goes on from the returned offset on a later turn.
-    pub fn yielded(&self) -> bool {
+    pub(crate) fn yielded(&self) -> bool {
         self.yielded
     }
 
     /// Hands messages to a JS extension pipeline from now on; `allowed_rsv`
     /// are the RSV bits the active extensions claim (RSV1 included when
     /// permessage-deflate is active). Call after `enable_deflate`.
-    pub fn enable_pipeline(&mut self, allowed_rsv: u8) {
+    pub(crate) fn enable_pipeline(&mut self, allowed_rsv: u8) {
         self.pipeline = true;
         if let Some(inflater) = self.receiver.set_raw_messages(allowed_rsv & RSV_BITS) {
             self.pipeline_inflater = Some(Box::new(inflater));
         }
     }
 
-    pub fn pipeline_enabled(&self) -> bool {
-        self.pipeline
-    }
-
     /// permessage-deflate as a pipeline stage: one whole message out.
-    pub fn pipeline_compress(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn pipeline_compress(
+        &mut self,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         match self.compressor.as_deref_mut() {
             Some(compressor) => compressor.compress(data, out),
             None => Err("permessage-deflate is not active".to_owned()),
@@ -185,7 +185,11 @@ impl Session {
     /// permessage-deflate as a pipeline stage: one whole message in. Output
     /// stops one byte past maxLength (the caller's length check then fails
     /// the message with 1009, as faye's check after the pipeline does).
-    pub fn pipeline_inflate(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn pipeline_inflate(
+        &mut self,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         let limit = usize::try_from(self.max_length).unwrap_or(usize::MAX);
         match self.pipeline_inflater.as_deref_mut() {
             Some(inflater) => match inflater.inflate_message(data, out, limit) {
@@ -199,20 +203,20 @@ impl Session {
     /// Writes a message frame as the pipeline left it, whatever the state:
     /// messages in the pipeline when closing began still go out, before the
     /// close frame (websocket-driver's `frame()` callback).
-    pub fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
+    pub(crate) fn send_frame(&mut self, opcode: OpCode, rsv: u8, data: &[u8]) {
         self.sender
             .message_rsv(self.output.buffer(), opcode, rsv & RSV_BITS, data);
     }
 
     /// Writes a close frame, whatever the state (the pipeline has drained).
-    pub fn write_close(&mut self, code: u16, reason: &[u8]) {
+    pub(crate) fn write_close(&mut self, code: u16, reason: &[u8]) {
         self.sender.close(self.output.buffer(), code, reason);
     }
 
     /// `close()` with JS extensions: Open becomes Closing without a frame
     /// (the caller writes it once the pipeline has drained) and true is
     /// returned; Connecting closes as [`Session::close`] does.
-    pub fn begin_closing(&mut self) -> bool {
+    pub(crate) fn begin_closing(&mut self) -> bool {
         match self.state {
             ReadyState::Open => {
                 self.state = ReadyState::Closing;
@@ -225,7 +229,7 @@ impl Session {
     /// websocket-driver's `_fail` for a failure found by the JS pipeline:
     /// ignored (None) once closing; otherwise parsing stops for good and
     /// the result says whether a close frame is due (the connection was open).
-    pub fn shutdown(&mut self) -> Option<bool> {
+    pub(crate) fn shutdown(&mut self) -> Option<bool> {
         match self.state {
             ReadyState::Closing | ReadyState::Closed => None,
             state => {
@@ -237,16 +241,16 @@ impl Session {
 
     /// Takes the compressor away for work off the JS thread; while it is
     /// away, messages are not compressed here (the caller queues them).
-    pub fn take_compressor(&mut self) -> Option<Compressor> {
+    pub(crate) fn take_compressor(&mut self) -> Option<Compressor> {
         self.compressor.take().map(|compressor| *compressor)
     }
 
-    pub fn restore_compressor(&mut self, compressor: Compressor) {
+    pub(crate) fn restore_compressor(&mut self, compressor: Compressor) {
         self.compressor = Some(Box::new(compressor));
     }
 
     /// A message compressed elsewhere, framed with RSV1 set.
-    pub fn send_compressed(&mut self, opcode: OpCode, compressed: &[u8]) -> bool {
+    pub(crate) fn send_compressed(&mut self, opcode: OpCode, compressed: &[u8]) -> bool {
         if !self.can_send() {
             return false;
         }
@@ -286,7 +290,7 @@ impl Session {
         Ok(())
     }
 
-    pub fn deflate_enabled(&self) -> bool {
+    pub(crate) fn deflate_enabled(&self) -> bool {
         self.compressor.is_some()
     }
 
@@ -348,7 +352,7 @@ impl Session {
 
     /// A text message whose UTF-8 `fill` writes into the output itself
     /// (see `Sender::message_filled`).
-    pub fn send_text_filled(
+    pub(crate) fn send_text_filled(
         &mut self,
         max_len: usize,
         fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> Option<usize>,
@@ -418,7 +422,7 @@ impl Session {
 
     /// Drops the first `length` bytes of the output (all of it: as
     /// `clear_output`).
-    pub fn consume_output(&mut self, length: usize) {
+    pub(crate) fn consume_output(&mut self, length: usize) {
         self.output.consume(length);
     }
 
@@ -427,7 +431,7 @@ impl Session {
     }
 
     /// Whether messages are still accepted (connecting or open).
-    pub fn can_send_messages(&self) -> bool {
+    pub(crate) fn can_send_messages(&self) -> bool {
         self.can_send()
     }
 

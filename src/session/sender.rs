@@ -8,22 +8,22 @@ use crate::protocol::frame::{
 use crate::protocol::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.
-pub const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
+pub(crate) const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 
 /// Writes frames, masking them with a fresh key each when we are a client.
-pub struct Sender {
+pub(crate) struct Sender {
     keys: Option<Box<MaskKeySource>>,
 }
 
 impl Sender {
-    pub fn new(masking: bool) -> Sender {
+    pub(crate) fn new(masking: bool) -> Sender {
         Sender {
             keys: masking.then(|| Box::new(MaskKeySource::new())),
         }
     }
 
     /// A text or binary message as one frame.
-    pub fn message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         self.write(out, opcode, &[payload]);
     }
 
@@ -32,7 +32,7 @@ impl Sender {
     /// it wrote, or `None` to leave `out` as it was. The header is written
     /// for `max_len` first and rewritten for the real length (moving the
     /// payload when that header is shorter).
-    pub fn message_filled(
+    pub(crate) fn message_filled(
         &mut self,
         out: &mut Vec<u8>,
         opcode: OpCode,
@@ -76,26 +76,32 @@ impl Sender {
     }
 
     /// A compressed message as one frame, RSV1 set (permessage-deflate).
-    pub fn compressed_message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn compressed_message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         self.write_frame(out, opcode, RSV1_BIT, &[payload]);
     }
 
     /// A message with the RSV bits an extension pipeline set.
-    pub fn message_rsv(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload: &[u8]) {
+    pub(crate) fn message_rsv(
+        &mut self,
+        out: &mut Vec<u8>,
+        opcode: OpCode,
+        rsv: u8,
+        payload: &[u8],
+    ) {
         self.write_frame(out, opcode, rsv, &[payload]);
     }
 
     /// A ping or pong. faye sends longer payloads as they are, which makes an
     /// invalid control frame that the peer must fail the connection on; we
     /// cut them to the 125 bytes a control frame may carry instead.
-    pub fn control(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn control(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         let allowed = payload.get(..MAX_CONTROL_PAYLOAD).unwrap_or(payload);
         self.write(out, opcode, &[allowed]);
     }
 
     /// A close frame: the code, then the reason cut to fit a control frame
     /// without splitting a UTF-8 character (faye sends it whole, invalid).
-    pub fn close(&mut self, out: &mut Vec<u8>, code: u16, reason: &[u8]) {
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>, code: u16, reason: &[u8]) {
         let reason = truncate_at_char_boundary(reason, MAX_CLOSE_REASON);
         self.write(out, OpCode::Close, &[&code.to_be_bytes(), reason]);
     }
@@ -121,7 +127,7 @@ impl Sender {
 
 /// The longest prefix of `text` of at most `max` bytes that does not end
 /// inside a UTF-8 character.
-pub fn truncate_at_char_boundary(text: &[u8], max: usize) -> &[u8] {
+pub(crate) fn truncate_at_char_boundary(text: &[u8], max: usize) -> &[u8] {
     if text.len() <= max {
         return text;
     }

@@ -22,13 +22,13 @@ use crate::protocol::mask::apply_mask;
 use crate::protocol::utf8;
 
 /// faye's message for a message over `maxLength` (close code 1009).
-pub const TOO_LARGE_MESSAGE: &str = "WebSocket frame length too large";
+pub(crate) const TOO_LARGE_MESSAGE: &str = "WebSocket frame length too large";
 /// faye's message for a text message that is not UTF-8 (close code 1007).
-pub const INVALID_UTF8_MESSAGE: &str = "Could not decode a text frame as UTF-8";
+pub(crate) const INVALID_UTF8_MESSAGE: &str = "Could not decode a text frame as UTF-8";
 
 /// The rules a receiver enforces.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Servers require masked frames (faye answers 1003 otherwise).
     pub require_masking: bool,
     /// faye's `maxLength`: the bytes of one message, summed over fragments.
@@ -39,7 +39,7 @@ pub struct Limits {
 
 /// A protocol failure: faye's close code and exact message.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Violation {
+pub(crate) struct Violation {
     pub code: u16,
     pub message: String,
 }
@@ -55,7 +55,7 @@ impl Violation {
 
 /// One completed unit of input.
 #[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     Text(Payload),
     Binary(Payload),
     Ping(Payload),
@@ -79,7 +79,7 @@ pub enum Incoming {
 /// Inflated bytes one `receive` call produces at most (about 1.5 ms of
 /// zlib work): a little compressed input that inflates to a lot is spread
 /// over several turns of the event loop.
-pub const INFLATE_BUDGET: usize = 512 * 1024;
+pub(crate) const INFLATE_BUDGET: usize = 512 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ControlKind {
@@ -146,7 +146,7 @@ struct CurrentFrame {
 
 /// Reads frames from chunks of any size and assembles messages.
 #[derive(Debug)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     limits: Limits,
     stage: Stage,
     /// A header split across chunks, kept here until it is complete.
@@ -170,7 +170,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub fn new(limits: Limits) -> Receiver {
+    pub(crate) fn new(limits: Limits) -> Receiver {
         Receiver {
             limits,
             stage: Stage::Header,
@@ -193,27 +193,27 @@ impl Receiver {
     }
 
     /// A new turn of the event loop: a fresh inflate budget.
-    pub fn reset_inflate_budget(&mut self) {
+    pub(crate) fn reset_inflate_budget(&mut self) {
         self.inflate_budget = INFLATE_BUDGET;
     }
 
     /// Hands every message over as [`Incoming::Raw`] for JS extensions,
     /// accepting `allowed_rsv` on the first frame of a message; any
     /// inflater moves out to the caller, which runs it in the pipeline.
-    pub fn set_raw_messages(&mut self, allowed_rsv: u8) -> Option<Inflater> {
+    pub(crate) fn set_raw_messages(&mut self, allowed_rsv: u8) -> Option<Inflater> {
         self.raw = true;
         self.allowed_rsv = allowed_rsv;
         self.inflater.take().map(|inflater| *inflater)
     }
 
     /// Turns on permessage-deflate for the messages that follow.
-    pub fn enable_inflate(&mut self, inflater: Inflater) {
+    pub(crate) fn enable_inflate(&mut self, inflater: Inflater) {
         self.inflater = Some(Box::new(inflater));
         self.allowed_rsv |= RSV1_BIT;
     }
 
     /// Whether a compression stream is held (for memory accounting).
-    pub fn holds_inflate_stream(&self) -> bool {
+    pub(crate) fn holds_inflate_stream(&self) -> bool {
         self.inflater.as_deref().is_some_and(Inflater::holds_stream)
     }
 
@@ -223,7 +223,7 @@ impl Receiver {
     ///
     /// `closing`: we have sent a close frame. Like faye, failures are then
     /// ignored and messages dropped; the offending frame is skipped.
-    pub fn next(
+    pub(crate) fn next(
         &mut self,
         chunk: &mut [u8],
         cursor: &mut usize,
