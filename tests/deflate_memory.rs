@@ -2,6 +2,9 @@
 //! with a counting allocator (figures for the README):
 //! `cargo test --release --test deflate_memory -- --nocapture`.
 
+// Test code may unwrap and panic (Cargo.toml denies it in the crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
