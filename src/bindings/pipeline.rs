@@ -119,7 +119,7 @@ pub struct ExtensionParam {
 }
 
 /// websocket-extensions' Parser.parseHeader with the linear-time parser of
-/// src/extension_header.rs; null when the header does not parse.
+/// src/handshake/extension_header.rs; null when the header does not parse.
 #[napi(catch_unwind)]
 pub fn parse_extension_header(header: String) -> Option<Vec<ExtensionOffer>> {
     let offers = extension_header::parse(&header).ok()?;

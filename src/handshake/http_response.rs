@@ -86,14 +86,14 @@ impl ResponseParser {
             let rest = &chunk[offset..];
             let Some(newline) = rest.iter().position(|&byte| byte == b'\n') else {
                 // The line continues in the next chunk.
-                if self.grow(rest.len()).is_err() {
-                    return Progress::Failed;
+                if let Err(failed) = self.grow(rest.len()) {
+                    return failed;
                 }
                 self.line.extend(rest.iter().map(|byte| byte & 0x7f));
                 return Progress::Incomplete;
             };
-            if self.grow(newline + 1).is_err() {
-                return Progress::Failed;
+            if let Err(failed) = self.grow(newline + 1) {
+                return failed;
             }
             let mut line = std::mem::take(&mut self.line);
             line.extend(rest[..newline].iter().map(|byte| byte & 0x7f));
@@ -175,11 +175,12 @@ impl ResponseParser {
         self.phase == Phase::Complete
     }
 
-    fn grow(&mut self, bytes: usize) -> Result<(), ()> {
+    /// Counts `bytes` more of the head; past `MAX_HEAD_SIZE` the response
+    /// has failed, and the error is the `Progress` to return.
+    fn grow(&mut self, bytes: usize) -> Result<(), Progress> {
         self.size += bytes;
         if self.size > MAX_HEAD_SIZE {
-            self.fail(HEAD_TOO_LARGE);
-            return Err(());
+            return Err(self.fail(HEAD_TOO_LARGE));
         }
         Ok(())
     }
