@@ -1,6 +1,6 @@
 //! Builders the unit tests share: the integration tests' helpers in
 //! tests/common (frames encoded as a client would, events with their
-//! payloads copied out), and a receiver fed whole chunks.
+//! payloads copied out), a receiver fed whole chunks, and handshake data.
 
 #[allow(unreachable_pub)] // written for the integration test crates
 #[path = "../tests/common/mod.rs"]
@@ -9,7 +9,7 @@ mod common;
 pub(crate) use common::{encode as frame, owned};
 
 use crate::session::receiver::{Incoming, Limits, Receiver, Violation};
-use crate::session::Payload;
+use crate::session::{Config, Payload, Session};
 
 /// The key `masked` frames are masked with.
 pub(crate) const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -66,4 +66,28 @@ pub(crate) fn failure(code: u16, message: &str) -> Vec<Incoming> {
 /// A text message assembled into owned bytes.
 pub(crate) fn text(bytes: &[u8]) -> Incoming {
     Incoming::Text(Payload::Owned(bytes.to_vec()))
+}
+
+/// RFC 6455's example `Sec-WebSocket-Key` and its `Sec-WebSocket-Accept`.
+pub(crate) const RFC_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+pub(crate) const RFC_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/// Owned strings, for the lists handshakes take.
+pub(crate) fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| item.to_string()).collect()
+}
+
+/// Owned header pairs.
+pub(crate) fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
+}
+
+/// A server session, open.
+pub(crate) fn open_server() -> Session {
+    let mut session = Session::new(Config::server());
+    session.open();
+    session
 }

@@ -302,9 +302,7 @@ impl ClientHandshake {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    use crate::test_support::{pairs, strings, RFC_ACCEPT as ACCEPT, RFC_KEY as KEY};
 
     fn target() -> Target<'static> {
         Target {
@@ -313,17 +311,6 @@ mod tests {
             username: "",
             password: "",
         }
-    }
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| item.to_string()).collect()
-    }
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
     }
 
     fn request(target: &Target, protocols: &[&str], user: &[(&str, &str)]) -> String {

@@ -279,6 +279,7 @@ fn check_content_length(headers: &[(String, String)]) -> Result<(), &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::pairs;
 
     const RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\n\
         Upgrade: websocket\r\n\
@@ -290,13 +291,6 @@ mod tests {
 
     fn head_length() -> usize {
         RESPONSE.len() - 4
-    }
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
     }
 
     fn parse_all(bytes: &[u8]) -> (ResponseParser, Progress) {

@@ -64,14 +64,8 @@ pub(crate) fn basic_authorization(username: &str, password: &str) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{strings, RFC_ACCEPT as ACCEPT, RFC_KEY as KEY};
     use std::time::{Duration, Instant};
-
-    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| item.to_string()).collect()
-    }
 
     #[test]
     fn accept_key_matches_rfc_6455_example() {

@@ -79,13 +79,7 @@ impl ProxyConnect {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
-    }
+    use crate::test_support::pairs;
 
     #[test]
     fn writes_the_connect_request() {

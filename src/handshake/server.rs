@@ -252,10 +252,8 @@ pub(crate) fn bad_request(message: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{RFC_ACCEPT as ACCEPT, RFC_KEY as KEY};
     use std::time::{Duration, Instant};
-
-    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
     fn valid_request() -> ServerRequest<'static> {
         ServerRequest {

@@ -557,13 +557,7 @@ fn detached(incoming: Incoming, chunk: &[u8]) -> Incoming {
 mod tests {
     use super::*;
     use crate::protocol::mask::apply_mask;
-    use crate::test_support::{frame, masked, owned};
-
-    fn open_server() -> Session {
-        let mut session = Session::new(Config::server());
-        session.open();
-        session
-    }
+    use crate::test_support::{frame, masked, open_server, owned};
 
     /// Events with chunk payloads copied out, for comparison.
     fn receive(session: &mut Session, bytes: &[u8]) -> Vec<Event> {

@@ -75,13 +75,7 @@ pub(super) fn keep_scratch(mut scratch: Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::session::{Config, Session};
-
-    fn open_server() -> Session {
-        let mut session = Session::new(Config::server());
-        session.open();
-        session
-    }
+    use crate::test_support::open_server;
 
     #[test]
     fn clearing_output_releases_the_buffer() {
