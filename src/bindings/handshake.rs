@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use super::session::NativeSession;
 use crate::deflate::codec::CompressorSettings;
-use crate::deflate::negotiation::{self, DeflateOptions};
+use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
 use crate::handshake;
 use crate::handshake::client::{ClientHandshake, HandshakeProgress, Offer, Target};
 use crate::handshake::extension_header;
@@ -93,15 +93,7 @@ impl NativeSession {
         let deflate = setup.deflate.as_ref();
         let extensions = match &js_negotiation {
             None => Extensions::Deflate(deflate),
-            Some(js) => Extensions::Js {
-                response: js.error.as_deref().map_or(Ok(js.response.as_deref()), Err),
-                deflate: if js.use_deflate {
-                    setup.agreed_deflate.zip(deflate)
-                } else {
-                    None
-                },
-                allowed_rsv: js.allowed_rsv as u8,
-            },
+            Some(js) => js.extensions(setup.agreed_deflate, deflate),
         };
         let response = match server::accept(
             &mut self.session,
@@ -294,6 +286,30 @@ pub struct JsNegotiation {
     pub error: Option<String>,
     pub use_deflate: bool,
     pub allowed_rsv: u32,
+}
+
+impl JsNegotiation {
+    /// What the core needs: the response (or the error) and, when the
+    /// response includes permessage-deflate, what `deflate_server_response`
+    /// agreed with the registered options.
+    fn extensions<'a>(
+        &'a self,
+        agreed: Option<Negotiated>,
+        options: Option<&'a DeflateOptions>,
+    ) -> Extensions<'a> {
+        Extensions::Js {
+            response: self
+                .error
+                .as_deref()
+                .map_or(Ok(self.response.as_deref()), Err),
+            deflate: if self.use_deflate {
+                agreed.zip(options)
+            } else {
+                None
+            },
+            allowed_rsv: self.allowed_rsv as u8,
+        }
+    }
 }
 
 /// The client's extension offer as JS made it (JS extensions registered).
