@@ -303,7 +303,7 @@ impl Inflater {
     /// added: that is what permessage-deflate sends for an empty message
     /// after the first, and zlib would otherwise read the tail as the start
     /// of a stored block and lose step with the sender.
-    pub fn finish(&mut self, out: &mut Vec<u8>, max_len: usize) -> Result<(), InflateError> {
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>, max_len: usize) -> Result<(), InflateError> {
         let result = if self.fed {
             self.push(&TAIL, out, max_len)
         } else {

@@ -43,11 +43,11 @@ pub struct Negotiated {
 
 impl Negotiated {
     /// The window bits as the codec takes them: zlib needs 9–15.
-    pub fn own_zlib_bits(&self) -> u8 {
+    pub(crate) fn own_zlib_bits(&self) -> u8 {
         js_bits_for_zlib(self.own_window_bits)
     }
 
-    pub fn peer_zlib_bits(&self) -> u8 {
+    pub(crate) fn peer_zlib_bits(&self) -> u8 {
         js_bits_for_zlib(self.peer_window_bits)
     }
 }

@@ -29,7 +29,7 @@ pub enum OpCode {
 }
 
 impl OpCode {
-    pub fn from_bits(bits: u8) -> Option<OpCode> {
+    pub(crate) fn from_bits(bits: u8) -> Option<OpCode> {
         match bits {
             0 => Some(OpCode::Continuation),
             1 => Some(OpCode::Text),
@@ -42,7 +42,7 @@ impl OpCode {
     }
 
     /// Close, ping and pong; hybi.js calls everything else a message opcode.
-    pub fn is_control(self) -> bool {
+    pub(crate) fn is_control(self) -> bool {
         matches!(self, OpCode::Close | OpCode::Ping | OpCode::Pong)
     }
 }

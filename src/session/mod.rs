@@ -22,11 +22,11 @@ use crate::session::sender::Sender;
 use output::Output;
 
 /// faye's default `maxLength`: 2^26 - 1.
-pub const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
+pub(crate) const DEFAULT_MAX_LENGTH: u64 = 0x3ff_ffff;
 
 /// Frames in one message. Above the 65 536 of Autobahn case 9.3.1, and each
 /// fragment costs us only its bytes, which maxLength already bounds.
-pub const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
+pub(crate) const DEFAULT_MAX_FRAGMENTS: usize = 131_072;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
@@ -99,7 +99,7 @@ pub enum Event {
 
 /// What [`Session::send_text_filled`] did.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum TextFill {
+pub(crate) enum TextFill {
     /// The frame is queued; its text took this many bytes.
     Written(usize),
     /// Nothing was queued: the session no longer sends, or `fill` gave up.
@@ -293,7 +293,7 @@ impl Session {
         }
     }
 
-    pub fn send_binary(&mut self, data: &[u8]) -> bool {
+    pub(crate) fn send_binary(&mut self, data: &[u8]) -> bool {
         self.send_message(OpCode::Binary, data)
     }
 
