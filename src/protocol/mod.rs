@@ -1,4 +1,5 @@
-//! The RFC 6455 wire format: frame headers, masking and UTF-8 validation.
+//! The RFC 6455 wire format: frame headers, close codes, masking and UTF-8
+//! validation.
 
 pub(crate) mod close;
 pub(crate) mod frame;
