@@ -1,6 +1,9 @@
 //! The same stream fed whole and one byte at a time gives the same events
 //! and the same output (Autobahn's "TCP clean").
 
+// Test code may unwrap and panic (Cargo.toml denies it in the crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{encode, feed_byte_at_a_time, feed_whole, open_session};

@@ -2,6 +2,9 @@
 //! with a counting allocator (figures for the README):
 //! `cargo test --release --test deflate_memory -- --nocapture`.
 
+// Test code may unwrap and panic (Cargo.toml denies it in the crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
@@ -30,11 +33,16 @@ fn live() -> isize {
 
 /// Bytes held after one message each way: (compressor, inflater).
 fn held(bits: u8, mem_level: i32, takeover: bool) -> (isize, isize) {
-    let settings = CompressorSettings { mem_level, ..CompressorSettings::default() };
+    let settings = CompressorSettings {
+        mem_level,
+        ..CompressorSettings::default()
+    };
     let start = live();
     let mut compressor = Compressor::new(settings, bits, takeover).unwrap();
     let mut wire = Vec::new();
-    compressor.compress(b"a message long enough to compress a little", &mut wire).unwrap();
+    compressor
+        .compress(b"a message long enough to compress a little", &mut wire)
+        .unwrap();
     let after_compressor = live();
     let mut inflater = Inflater::new(bits, takeover);
     let mut out = Vec::new();
@@ -50,7 +58,14 @@ fn held(bits: u8, mem_level: i32, takeover: bool) -> (isize, isize) {
 
 #[test]
 fn per_connection_state() {
-    for (bits, mem_level, takeover) in [(15, 8, true), (15, 9, true), (15, 1, true), (10, 8, true), (9, 1, true), (15, 8, false)] {
+    for (bits, mem_level, takeover) in [
+        (15, 8, true),
+        (15, 9, true),
+        (15, 1, true),
+        (10, 8, true),
+        (9, 1, true),
+        (15, 8, false),
+    ] {
         let (deflate, inflate) = held(bits, mem_level, takeover);
         println!(
             "window bits {bits}, memLevel {mem_level}, context takeover {takeover}: compressor {} KiB, inflater {} KiB",
@@ -58,7 +73,10 @@ fn per_connection_state() {
             inflate / 1024
         );
         if !takeover {
-            assert!(deflate < 1024 && inflate < 1024, "nothing is kept without context takeover");
+            assert!(
+                deflate < 1024 && inflate < 1024,
+                "nothing is kept without context takeover"
+            );
         }
     }
 }

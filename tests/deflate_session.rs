@@ -2,6 +2,9 @@
 //! assembling (fragments, chunk boundaries), the inflated-size limit, corrupt
 //! data, and compressed output.
 
+// Test code may unwrap and panic (Cargo.toml denies it in the crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{encode, feed_in_pieces, open_session};

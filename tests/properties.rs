@@ -2,6 +2,9 @@
 //! to the same messages; arbitrary bytes never panic and, however they are
 //! cut, give the same events.
 
+// Test code may unwrap and panic (Cargo.toml denies it in the crate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{encode, feed_in_pieces, feed_whole, open_session};

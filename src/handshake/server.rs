@@ -4,63 +4,28 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
-use sha1::{Digest, Sha1};
-
-use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
-use crate::extension_header::{self, ParamValue};
-use crate::headers::{HeaderError, HeaderList};
-
-/// RFC 6455's magic string, appended to the client's key.
-pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+use super::{accept_key, split_list};
+use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
+use crate::handshake::extension_header;
+use crate::handshake::headers::{HeaderError, HeaderList};
+use crate::protocol::close::PROTOCOL_ERROR;
+use crate::session::Session;
 
 /// The only protocol version hybi.js accepts.
 const VERSION: &str = "13";
 
-/// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key`.
-pub fn accept_key(key: &str) -> String {
-    let mut sha1 = Sha1::new();
-    sha1.update(key.as_bytes());
-    sha1.update(GUID.as_bytes());
-    BASE64.encode(sha1.finalize())
-}
-
 /// `Base.isWebSocket`: a GET whose `Connection` list includes `upgrade` and
 /// whose `Upgrade` is `websocket`, ignoring case.
-pub fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str>) -> bool {
+pub(crate) fn is_websocket(method: &str, connection: Option<&str>, upgrade: Option<&str>) -> bool {
     // Unicode-aware lower-casing, like JS `toLowerCase`.
     let connection = connection.unwrap_or_default().to_lowercase();
     let upgrade = upgrade.unwrap_or_default().to_lowercase();
     method == "GET" && split_list(&connection).contains(&"upgrade") && upgrade == "websocket"
 }
 
-/// JS `value.split(/ *, */)`: split on commas, dropping the spaces on either
-/// side of each comma. Empty items are kept, and spaces not next to a comma
-/// stay. The regex takes quadratic time on long runs of spaces
-/// (CVE-2021-32640 in ws); this takes linear time.
-pub fn split_list(value: &str) -> Vec<&str> {
-    let mut items = Vec::new();
-    let mut rest = value;
-    while let Some((item, after)) = rest.split_once(',') {
-        items.push(item.trim_end_matches(' '));
-        rest = after.trim_start_matches(' ');
-    }
-    items.push(rest);
-    items
-}
-
-/// hybi.js: the first protocol in the client's list that the server supports.
-pub fn select_protocol(offered: Option<&str>, supported: &[String]) -> Option<String> {
-    split_list(offered?)
-        .into_iter()
-        .find(|protocol| supported.iter().any(|name| name == protocol))
-        .map(str::to_string)
-}
-
 /// The request headers the handshake looks at; `None` when absent.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ServerRequest<'a> {
+pub(crate) struct ServerRequest<'a> {
     pub method: &'a str,
     pub connection: Option<&'a str>,
     pub upgrade: Option<&'a str>,
@@ -71,7 +36,7 @@ pub struct ServerRequest<'a> {
 
 /// Why the handshake failed; the message goes into the 400 response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandshakeError {
+pub(crate) struct HandshakeError {
     pub message: String,
 }
 
@@ -102,18 +67,20 @@ impl From<HeaderError> for HandshakeError {
 /// The checks, and their messages, follow `start()` and `_handshakeResponse`
 /// in order. `user_headers` come first, so a user header suppresses the
 /// driver's header of the same name, as in faye.
-pub fn server_response(
+#[cfg(test)]
+pub(crate) fn server_response(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
 ) -> Result<Vec<u8>, HandshakeError> {
-    server_response_with_deflate(request, protocol, user_headers, None).map(|(response, _)| response)
+    server_response_with_deflate(request, protocol, user_headers, None)
+        .map(|(response, _)| response)
 }
 
 /// [`server_response`] with permessage-deflate registered (its `configure`
 /// options): the response then carries its answer to the client's offers,
 /// and the negotiated parameters come back with it.
-pub fn server_response_with_deflate(
+pub(crate) fn server_response_with_deflate(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
@@ -127,13 +94,14 @@ pub fn server_response_with_deflate(
 /// the message of the error the negotiation threw, which fails the
 /// handshake once the request's own checks pass, as in faye. The client's
 /// header is still parsed, so a malformed one fails as in faye.
-pub fn server_response_with_extensions(
+pub(crate) fn server_response_with_extensions(
     request: &ServerRequest,
     protocol: Option<&str>,
     user_headers: HeaderList,
     extensions: Result<Option<&str>, &str>,
 ) -> Result<Vec<u8>, HandshakeError> {
-    respond(request, protocol, user_headers, Answer::Given(extensions)).map(|(response, _)| response)
+    respond(request, protocol, user_headers, Answer::Given(extensions))
+        .map(|(response, _)| response)
 }
 
 enum Answer<'a> {
@@ -185,19 +153,11 @@ fn respond(
             None
         }
     };
-    if let Some(options) = deflate {
-        let mine: Vec<&[(String, ParamValue)]> = offers
-            .iter()
-            .filter(|offer| offer.name == deflate_negotiation::NAME)
-            .map(|offer| offer.params.as_slice())
-            .collect();
-        if !mine.is_empty() {
-            if let Some((params, settings)) = deflate_negotiation::server_response(options, &mine) {
-                let value = extension_header::serialize(deflate_negotiation::NAME, &params);
-                headers.set("Sec-WebSocket-Extensions", &value)?;
-                negotiated = Some(settings);
-            }
-        }
+    if let Some((value, settings)) =
+        deflate.and_then(|options| negotiation::answer(options, &offers))
+    {
+        headers.set("Sec-WebSocket-Extensions", &value)?;
+        negotiated = Some(settings);
     }
 
     let mut response = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
@@ -206,8 +166,82 @@ fn respond(
     Ok((response, negotiated))
 }
 
+/// How the server answers the client's extension offers.
+pub(crate) enum Extensions<'a> {
+    /// permessage-deflate handled here, with these `configure` options, if
+    /// it was registered at all.
+    Deflate(Option<&'a DeflateOptions>),
+    /// JS extensions (websocket-extensions' framework) negotiated in JS.
+    Js {
+        /// The `Sec-WebSocket-Extensions` value, or the message of the error
+        /// the negotiation threw.
+        response: Result<Option<&'a str>, &'a str>,
+        /// permessage-deflate as one of them: what `negotiation::answer`
+        /// agreed, and the options, when the response includes it.
+        deflate: Option<(Negotiated, &'a DeflateOptions)>,
+        /// The RSV bits the active extensions claim, in frame-byte places.
+        allowed_rsv: u8,
+    },
+}
+
+/// A refused handshake: faye's 400 response and why.
+#[derive(Debug)]
+pub(crate) struct Rejected {
+    pub response: Vec<u8>,
+    pub error: HandshakeError,
+}
+
+/// Runs the server handshake for `session`. Accepted: the session is open
+/// (with permessage-deflate and the JS pipeline as negotiated) and the bytes
+/// are the 101 response followed by every frame queued before open.
+/// Refused: the session is closed, what was queued is discarded, and the
+/// bytes are faye's 400 response.
+pub(crate) fn accept(
+    session: &mut Session,
+    request: &ServerRequest,
+    protocol: Option<&str>,
+    user_headers: HeaderList,
+    extensions: Extensions,
+) -> Result<Vec<u8>, Rejected> {
+    let result = match extensions {
+        Extensions::Deflate(options) => {
+            server_response_with_deflate(request, protocol, user_headers, options)
+                .map(|(response, negotiated)| (response, negotiated.zip(options), None))
+        }
+        Extensions::Js {
+            response,
+            deflate,
+            allowed_rsv,
+        } => server_response_with_extensions(request, protocol, user_headers, response)
+            .map(|response| (response, deflate, Some(allowed_rsv))),
+    };
+    match result {
+        Ok((mut response, deflate, pipeline_rsv)) => {
+            if let Some((negotiated, options)) = deflate {
+                // The settings were checked when the options were made.
+                let _ = session.enable_deflate(&negotiated, options.settings);
+            }
+            if let Some(allowed_rsv) = pipeline_rsv {
+                session.enable_pipeline(allowed_rsv);
+            }
+            session.open();
+            response.extend_from_slice(session.output());
+            session.clear_output();
+            Ok(response)
+        }
+        Err(error) => {
+            // Closing a connecting session discards what was queued.
+            session.close(PROTOCOL_ERROR, b"");
+            Err(Rejected {
+                response: bad_request(&error.message),
+                error,
+            })
+        }
+    }
+}
+
 /// faye's response to a failed handshake. There is no CRLF after the body.
-pub fn bad_request(message: &str) -> Vec<u8> {
+pub(crate) fn bad_request(message: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{message}",
         message.len()
@@ -218,10 +252,8 @@ pub fn bad_request(message: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{RFC_ACCEPT as ACCEPT, RFC_KEY as KEY};
     use std::time::{Duration, Instant};
-
-    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
     fn valid_request() -> ServerRequest<'static> {
         ServerRequest {
@@ -238,21 +270,6 @@ mod tests {
         server_response(request, protocol, HeaderList::new())
             .map(|bytes| String::from_utf8(bytes).expect("UTF-8 response"))
             .map_err(|error| error.message)
-    }
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| item.to_string()).collect()
-    }
-
-    #[test]
-    fn accept_key_matches_rfc_6455_example() {
-        assert_eq!(accept_key(KEY), ACCEPT);
-    }
-
-    #[test]
-    fn accept_key_hashes_any_string() {
-        assert_eq!(accept_key(""), "Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=");
-        assert_eq!(accept_key("abc").len(), 28);
     }
 
     #[test]
@@ -295,77 +312,19 @@ mod tests {
     }
 
     #[test]
-    fn split_list_follows_js_split() {
-        assert_eq!(split_list("a, b"), ["a", "b"]);
-        assert_eq!(split_list("a,,b"), ["a", "", "b"]);
-        assert_eq!(split_list("  a , b"), ["  a", "b"]);
-        assert_eq!(split_list("a , , b  "), ["a", "", "b  "]);
-        assert_eq!(split_list(",  ,"), ["", "", ""]);
-        assert_eq!(split_list(""), [""]);
-        assert_eq!(split_list("a\t,\tb"), ["a\t", "\tb"]);
-        assert_eq!(split_list("a b"), ["a b"]);
-    }
-
-    #[test]
-    fn split_list_is_linear_on_runs_of_spaces() {
-        let hostile = format!("b{}x", " ".repeat(16_000));
-        let many_commas = format!("b{}x", " , ".repeat(16_000));
-        let start = Instant::now();
-        assert_eq!(split_list(&hostile).len(), 1);
-        assert_eq!(split_list(&many_commas).len(), 16_001);
-        let protocol = select_protocol(Some(&hostile), &strings(&["x"]));
-        assert!(
-            start.elapsed() < Duration::from_millis(50),
-            "took {:?}",
-            start.elapsed()
-        );
-        assert_eq!(protocol, None);
-    }
-
-    #[test]
     fn an_error_from_the_js_negotiation_fails_after_the_requests_own_checks() {
-        let failed = server_response_with_extensions(&valid_request(), None, HeaderList::new(), Err("boom"));
+        let failed =
+            server_response_with_extensions(&valid_request(), None, HeaderList::new(), Err("boom"));
         assert_eq!(failed.unwrap_err().message, "boom");
         let old_version = ServerRequest {
             version: Some("8"),
             ..valid_request()
         };
-        let failed = server_response_with_extensions(&old_version, None, HeaderList::new(), Err("boom"));
-        assert_eq!(failed.unwrap_err().message, "Unsupported WebSocket version: 8");
-    }
-
-    #[test]
-    fn selects_the_clients_first_supported_protocol() {
-        let supported = strings(&["chat", "superchat"]);
+        let failed =
+            server_response_with_extensions(&old_version, None, HeaderList::new(), Err("boom"));
         assert_eq!(
-            select_protocol(Some("superchat, chat"), &supported).as_deref(),
-            Some("superchat")
-        );
-        assert_eq!(
-            select_protocol(Some("other ,chat"), &supported).as_deref(),
-            Some("chat")
-        );
-        assert_eq!(select_protocol(Some("other"), &supported), None);
-        assert_eq!(select_protocol(Some("Chat"), &supported), None);
-        assert_eq!(select_protocol(None, &supported), None);
-        assert_eq!(select_protocol(Some("chat"), &[]), None);
-        assert_eq!(
-            select_protocol(Some("a,,b"), &strings(&[""])).as_deref(),
-            Some("")
-        );
-    }
-
-    #[test]
-    fn prototype_names_are_just_protocols() {
-        let supported = strings(&["x"]);
-        assert_eq!(
-            select_protocol(Some("constructor, __proto__, toString"), &supported),
-            None
-        );
-        let supported = strings(&["__proto__"]);
-        assert_eq!(
-            select_protocol(Some("constructor, __proto__"), &supported).as_deref(),
-            Some("__proto__")
+            failed.unwrap_err().message,
+            "Unsupported WebSocket version: 8"
         );
     }
 

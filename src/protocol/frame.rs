@@ -2,19 +2,19 @@
 //! the 7/16/64-bit payload lengths and the header encoder.
 
 /// The longest possible header: 2 fixed bytes, 8 length bytes, 4 mask bytes.
-pub const MAX_HEADER_LEN: usize = 14;
+pub(crate) const MAX_HEADER_LEN: usize = 14;
 
 /// The largest payload of a control frame (RFC 6455 §5.5).
-pub const MAX_CONTROL_PAYLOAD: usize = 125;
+pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
-pub const FIN_BIT: u8 = 0x80;
-pub const RSV1_BIT: u8 = 0x40;
-pub const RSV2_BIT: u8 = 0x20;
-pub const RSV3_BIT: u8 = 0x10;
-pub const RSV_BITS: u8 = RSV1_BIT | RSV2_BIT | RSV3_BIT;
-pub const OPCODE_BITS: u8 = 0x0f;
-pub const MASK_BIT: u8 = 0x80;
-pub const LENGTH_BITS: u8 = 0x7f;
+pub(crate) const FIN_BIT: u8 = 0x80;
+pub(crate) const RSV1_BIT: u8 = 0x40;
+pub(crate) const RSV2_BIT: u8 = 0x20;
+pub(crate) const RSV3_BIT: u8 = 0x10;
+pub(crate) const RSV_BITS: u8 = RSV1_BIT | RSV2_BIT | RSV3_BIT;
+pub(crate) const OPCODE_BITS: u8 = 0x0f;
+pub(crate) const MASK_BIT: u8 = 0x80;
+pub(crate) const LENGTH_BITS: u8 = 0x7f;
 
 /// The opcodes hybi-13 defines; every other value is a protocol error.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -29,7 +29,7 @@ pub enum OpCode {
 }
 
 impl OpCode {
-    pub fn from_bits(bits: u8) -> Option<OpCode> {
+    pub(crate) fn from_bits(bits: u8) -> Option<OpCode> {
         match bits {
             0 => Some(OpCode::Continuation),
             1 => Some(OpCode::Text),
@@ -42,14 +42,14 @@ impl OpCode {
     }
 
     /// Close, ping and pong; hybi.js calls everything else a message opcode.
-    pub fn is_control(self) -> bool {
+    pub(crate) fn is_control(self) -> bool {
         matches!(self, OpCode::Close | OpCode::Ping | OpCode::Pong)
     }
 }
 
 /// What the first header byte says.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct FirstByte {
+pub(crate) struct FirstByte {
     pub fin: bool,
     pub rsv1: bool,
     pub rsv2: bool,
@@ -59,7 +59,7 @@ pub struct FirstByte {
 }
 
 impl FirstByte {
-    pub fn decode(byte: u8) -> FirstByte {
+    pub(crate) fn decode(byte: u8) -> FirstByte {
         FirstByte {
             fin: byte & FIN_BIT != 0,
             rsv1: byte & RSV1_BIT != 0,
@@ -69,12 +69,12 @@ impl FirstByte {
         }
     }
 
-    pub fn any_rsv(&self) -> bool {
+    pub(crate) fn any_rsv(&self) -> bool {
         self.rsv1 || self.rsv2 || self.rsv3
     }
 
     /// The RSV bits in their places in the byte (`RSV1_BIT | ...`).
-    pub fn rsv_bits(&self) -> u8 {
+    pub(crate) fn rsv_bits(&self) -> u8 {
         (if self.rsv1 { RSV1_BIT } else { 0 })
             | (if self.rsv2 { RSV2_BIT } else { 0 })
             | (if self.rsv3 { RSV3_BIT } else { 0 })
@@ -83,7 +83,7 @@ impl FirstByte {
 
 /// How the second header byte encodes the payload length.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LengthForm {
+pub(crate) enum LengthForm {
     /// The length itself, 0..=125.
     Short(u8),
     /// A 16-bit length follows.
@@ -93,7 +93,7 @@ pub enum LengthForm {
 }
 
 impl LengthForm {
-    pub fn decode(byte: u8) -> LengthForm {
+    pub(crate) fn decode(byte: u8) -> LengthForm {
         match byte & LENGTH_BITS {
             126 => LengthForm::Extended16,
             127 => LengthForm::Extended64,
@@ -102,7 +102,7 @@ impl LengthForm {
     }
 
     /// How many length bytes follow the second header byte.
-    pub fn extra_bytes(self) -> usize {
+    pub(crate) fn extra_bytes(self) -> usize {
         match self {
             LengthForm::Short(_) => 0,
             LengthForm::Extended16 => 2,
@@ -113,7 +113,7 @@ impl LengthForm {
 
 /// Reads a big-endian extended length; `None` until all its bytes are there.
 /// Like faye, a non-minimal encoding (126 form for 5 bytes) is accepted.
-pub fn read_extended_length(bytes: &[u8], form: LengthForm) -> Option<u64> {
+pub(crate) fn read_extended_length(bytes: &[u8], form: LengthForm) -> Option<u64> {
     match form {
         LengthForm::Short(length) => Some(u64::from(length)),
         LengthForm::Extended16 => {
@@ -129,7 +129,7 @@ pub fn read_extended_length(bytes: &[u8], form: LengthForm) -> Option<u64> {
 
 /// A complete, decoded frame header.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct FrameHeader {
+pub(crate) struct FrameHeader {
     pub fin: bool,
     /// Set on the first frame of a compressed message (permessage-deflate).
     pub rsv1: bool,
@@ -145,18 +145,24 @@ pub struct FrameHeader {
 }
 
 /// Appends a header with FIN set (we never fragment, like faye).
-pub fn encode_header(out: &mut Vec<u8>, opcode: OpCode, payload_len: usize, mask: Option<[u8; 4]>) {
-    encode_header_rsv1(out, opcode, false, payload_len, mask);
-}
-
-/// [`encode_header`], with RSV1 set for a compressed message.
-pub fn encode_header_rsv1(out: &mut Vec<u8>, opcode: OpCode, rsv1: bool, payload_len: usize, mask: Option<[u8; 4]>) {
-    encode_header_rsv(out, opcode, if rsv1 { RSV1_BIT } else { 0 }, payload_len, mask);
+pub(crate) fn encode_header(
+    out: &mut Vec<u8>,
+    opcode: OpCode,
+    payload_len: usize,
+    mask: Option<[u8; 4]>,
+) {
+    encode_header_rsv(out, opcode, 0, payload_len, mask);
 }
 
 /// [`encode_header`] with any RSV bits (`RSV1_BIT | RSV2_BIT | RSV3_BIT`),
 /// as an extension's pipeline left them.
-pub fn encode_header_rsv(out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload_len: usize, mask: Option<[u8; 4]>) {
+pub(crate) fn encode_header_rsv(
+    out: &mut Vec<u8>,
+    opcode: OpCode,
+    rsv: u8,
+    payload_len: usize,
+    mask: Option<[u8; 4]>,
+) {
     let mask_bit = if mask.is_some() { MASK_BIT } else { 0 };
     out.push(FIN_BIT | (rsv & RSV_BITS) | opcode as u8);
     match payload_len {

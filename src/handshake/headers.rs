@@ -10,14 +10,14 @@ const ALLOWED_DUPLICATES: [&str; 4] = ["set-cookie", "set-cookie2", "warning", "
 
 /// Header lines waiting to be written, with the names already used.
 #[derive(Debug, Clone, Default)]
-pub struct HeaderList {
+pub(crate) struct HeaderList {
     used_names: HashSet<String>,
     lines: String,
 }
 
 /// A header that would corrupt the response if written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderError {
+pub(crate) struct HeaderError {
     pub message: String,
 }
 
@@ -30,7 +30,7 @@ impl fmt::Display for HeaderError {
 impl std::error::Error for HeaderError {}
 
 impl HeaderList {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -39,7 +39,7 @@ impl HeaderList {
     ///
     /// Like faye, only spaces are trimmed (a tab survives). Unlike faye, a CR or
     /// LF is refused: it would let the caller inject headers or a body.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), HeaderError> {
+    pub(crate) fn set(&mut self, name: &str, value: &str) -> Result<(), HeaderError> {
         let name = name.trim_matches(' ');
         let value = value.trim_matches(' ');
         if contains_line_break(name) || contains_line_break(value) {
@@ -62,7 +62,7 @@ impl HeaderList {
     }
 
     /// Appends every line as `Name: value\r\n`, in the order they were set.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.lines.as_bytes());
     }
 }

@@ -2,26 +2,28 @@
 
 use std::mem::MaybeUninit;
 
-use crate::frame::{encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT};
-use crate::mask::{apply_mask, MaskKeySource};
+use crate::protocol::frame::{
+    encode_header_rsv, OpCode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, RSV1_BIT,
+};
+use crate::protocol::mask::{apply_mask, MaskKeySource};
 
 /// A close payload is the 2-byte code plus at most this much reason.
-pub const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
+pub(crate) const MAX_CLOSE_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 
 /// Writes frames, masking them with a fresh key each when we are a client.
-pub struct Sender {
+pub(crate) struct Sender {
     keys: Option<Box<MaskKeySource>>,
 }
 
 impl Sender {
-    pub fn new(masking: bool) -> Sender {
+    pub(crate) fn new(masking: bool) -> Sender {
         Sender {
             keys: masking.then(|| Box::new(MaskKeySource::new())),
         }
     }
 
     /// A text or binary message as one frame.
-    pub fn message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         self.write(out, opcode, &[payload]);
     }
 
@@ -30,7 +32,7 @@ impl Sender {
     /// it wrote, or `None` to leave `out` as it was. The header is written
     /// for `max_len` first and rewritten for the real length (moving the
     /// payload when that header is shorter).
-    pub fn message_filled(
+    pub(crate) fn message_filled(
         &mut self,
         out: &mut Vec<u8>,
         opcode: OpCode,
@@ -74,26 +76,32 @@ impl Sender {
     }
 
     /// A compressed message as one frame, RSV1 set (permessage-deflate).
-    pub fn compressed_message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn compressed_message(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         self.write_frame(out, opcode, RSV1_BIT, &[payload]);
     }
 
     /// A message with the RSV bits an extension pipeline set.
-    pub fn message_rsv(&mut self, out: &mut Vec<u8>, opcode: OpCode, rsv: u8, payload: &[u8]) {
+    pub(crate) fn message_rsv(
+        &mut self,
+        out: &mut Vec<u8>,
+        opcode: OpCode,
+        rsv: u8,
+        payload: &[u8],
+    ) {
         self.write_frame(out, opcode, rsv, &[payload]);
     }
 
     /// A ping or pong. faye sends longer payloads as they are, which makes an
     /// invalid control frame that the peer must fail the connection on; we
     /// cut them to the 125 bytes a control frame may carry instead.
-    pub fn control(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    pub(crate) fn control(&mut self, out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         let allowed = payload.get(..MAX_CONTROL_PAYLOAD).unwrap_or(payload);
         self.write(out, opcode, &[allowed]);
     }
 
     /// A close frame: the code, then the reason cut to fit a control frame
     /// without splitting a UTF-8 character (faye sends it whole, invalid).
-    pub fn close(&mut self, out: &mut Vec<u8>, code: u16, reason: &[u8]) {
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>, code: u16, reason: &[u8]) {
         let reason = truncate_at_char_boundary(reason, MAX_CLOSE_REASON);
         self.write(out, OpCode::Close, &[&code.to_be_bytes(), reason]);
     }
@@ -119,7 +127,7 @@ impl Sender {
 
 /// The longest prefix of `text` of at most `max` bytes that does not end
 /// inside a UTF-8 character.
-pub fn truncate_at_char_boundary(text: &[u8], max: usize) -> &[u8] {
+pub(crate) fn truncate_at_char_boundary(text: &[u8], max: usize) -> &[u8] {
     if text.len() <= max {
         return text;
     }
@@ -149,23 +157,37 @@ mod tests {
 
     fn filled(masking: bool, max_len: usize, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![0xaa];
-        let written = Sender::new(masking).message_filled(&mut out, OpCode::Text, max_len, |room| {
-            for (slot, byte) in room.iter_mut().zip(payload) {
-                slot.write(*byte);
-            }
-            Some(payload.len())
-        });
+        let written =
+            Sender::new(masking).message_filled(&mut out, OpCode::Text, max_len, |room| {
+                for (slot, byte) in room.iter_mut().zip(payload) {
+                    slot.write(*byte);
+                }
+                Some(payload.len())
+            });
         assert_eq!(written, Some(payload.len()));
         out
     }
 
     #[test]
     fn filled_frames_match_copied_ones() {
-        for (max_len, len) in [(0, 0), (10, 3), (125, 125), (126, 125), (400, 5), (400, 200), (70000, 100), (70000, 65536)] {
+        for (max_len, len) in [
+            (0, 0),
+            (10, 3),
+            (125, 125),
+            (126, 125),
+            (400, 5),
+            (400, 200),
+            (70000, 100),
+            (70000, 65536),
+        ] {
             let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let mut expected = vec![0xaa];
             Sender::new(false).message(&mut expected, OpCode::Text, &payload);
-            assert_eq!(filled(false, max_len, &payload), expected, "max {max_len} len {len}");
+            assert_eq!(
+                filled(false, max_len, &payload),
+                expected,
+                "max {max_len} len {len}"
+            );
             let masked = filled(true, max_len, &payload);
             let header_len = expected.len() - 1 - len + 4;
             assert_eq!(masked[1] & 0x7f, expected[1] & 0x7f);

@@ -20,18 +20,18 @@
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Inflate, InflateFlush, Status, Strategy};
 
 /// What a sync flush ends with, and what RFC 7692 removes from the wire.
-pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// The smallest window zlib accepts for raw streams.
-pub const MIN_ZLIB_WINDOW_BITS: u8 = 9;
-pub const MAX_WINDOW_BITS: u8 = 15;
+pub(crate) const MIN_ZLIB_WINDOW_BITS: u8 = 9;
+pub(crate) const MAX_WINDOW_BITS: u8 = 15;
 
 /// Output grows by at most this much per inflate step.
 const INFLATE_STEP: usize = 64 * 1024;
 
 /// The negotiated window bits (8–15, or anything permessage-deflate's
 /// arithmetic produced) as zlib can use them.
-pub fn zlib_window_bits(bits: u8) -> u8 {
+pub(crate) fn zlib_window_bits(bits: u8) -> u8 {
     bits.clamp(MIN_ZLIB_WINDOW_BITS, MAX_WINDOW_BITS)
 }
 
@@ -58,9 +58,32 @@ impl Default for CompressorSettings {
 }
 
 impl CompressorSettings {
+    /// `configure()`'s `level`, `memLevel` and `strategy` as JS gave them
+    /// (`None` when undefined), checked as Node's zlib checks them when the
+    /// stream is created. A number that is not an integer fails the check.
+    pub(crate) fn from_options(
+        level: Option<f64>,
+        mem_level: Option<f64>,
+        strategy: Option<f64>,
+    ) -> Result<CompressorSettings, String> {
+        let defaults = CompressorSettings::default();
+        let integer = |value: Option<f64>, default: i32| match value {
+            None => default,
+            Some(number) if number.fract() == 0.0 && number.abs() < 1e9 => number as i32,
+            Some(_) => i32::MIN,
+        };
+        let settings = CompressorSettings {
+            level: integer(level, defaults.level),
+            mem_level: integer(mem_level, defaults.mem_level),
+            strategy: integer(strategy, defaults.strategy),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
     /// Checks the values as Node's zlib does when the stream is created,
     /// with Node's messages.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let range = |name: &str, low: i32, high: i32, value: i32| {
             if (low..=high).contains(&value) {
                 Ok(())
@@ -105,7 +128,8 @@ impl Compressor {
     }
 
     /// Whether a stream (and its window) is held between messages.
-    pub fn holds_stream(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn holds_stream(&self) -> bool {
         self.stream.is_some()
     }
 
@@ -228,14 +252,14 @@ impl Inflater {
         }
     }
 
-    pub fn holds_stream(&self) -> bool {
+    pub(crate) fn holds_stream(&self) -> bool {
         self.stream.is_some()
     }
 
     /// Inflates a piece of a compressed message, appending to `out`, which
     /// must not pass `max_len` bytes in total. On an error the stream is
     /// freed; the caller ends the connection.
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
@@ -244,14 +268,15 @@ impl Inflater {
         if input.is_empty() {
             return Ok(());
         }
-        self.push_within(input, out, max_len, usize::MAX).map(|_| ())
+        self.push_within(input, out, max_len, usize::MAX)
+            .map(|_| ())
     }
 
     /// [`Inflater::push`] that stops once about `budget` bytes were produced
     /// (at least one step is always made), returning how much of `input` it
     /// consumed; the caller feeds the rest later. This bounds the work of
     /// one call when a little input inflates to a lot.
-    pub fn push_within(
+    pub(crate) fn push_within(
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
@@ -278,7 +303,7 @@ impl Inflater {
     /// added: that is what permessage-deflate sends for an empty message
     /// after the first, and zlib would otherwise read the tail as the start
     /// of a stored block and lose step with the sender.
-    pub fn finish(&mut self, out: &mut Vec<u8>, max_len: usize) -> Result<(), InflateError> {
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>, max_len: usize) -> Result<(), InflateError> {
         let result = if self.fed {
             self.push(&TAIL, out, max_len)
         } else {

@@ -98,7 +98,7 @@ impl Utf8Validator {
 }
 
 /// One-shot check for a message that arrived whole.
-pub fn is_valid(bytes: &[u8]) -> bool {
+pub(crate) fn is_valid(bytes: &[u8]) -> bool {
     simdutf8::basic::from_utf8(bytes).is_ok()
 }
 

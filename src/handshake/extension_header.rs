@@ -20,9 +20,11 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::js;
+
 /// The value of one extension parameter.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParamValue {
+pub(crate) enum ParamValue {
     /// A key with no value (JS `true`).
     Flag,
     /// A value that looks like a decimal number (JS `parseFloat`).
@@ -34,14 +36,14 @@ pub enum ParamValue {
 /// One extension offered in the header, with its parameters in header order.
 /// A repeated key stays a repeated entry (parser.js turns it into an array).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Offer {
+pub(crate) struct Offer {
     pub name: String,
     pub params: Vec<(String, ParamValue)>,
 }
 
 /// The header is not valid extension syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError {
+pub(crate) struct ParseError {
     pub message: String,
 }
 
@@ -54,7 +56,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Parses a whole header (`Parser.parseHeader`). An empty header offers nothing.
-pub fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
+pub(crate) fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
     if header.is_empty() {
         return Ok(Vec::new());
     }
@@ -71,7 +73,7 @@ pub fn parse(header: &str) -> Result<Vec<Offer>, ParseError> {
 /// Parameters come out in the order of the JS object parser.js would hold them
 /// in: integer-like keys first in numeric order, then the rest by first
 /// appearance, with the values of a repeated key together.
-pub fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
+pub(crate) fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
     let mut out = String::from(name);
     for (key, value) in in_js_object_order(params) {
         out.push_str("; ");
@@ -80,7 +82,7 @@ pub fn serialize(name: &str, params: &[(String, ParamValue)]) -> String {
             ParamValue::Flag => {}
             ParamValue::Number(number) => {
                 out.push('=');
-                out.push_str(&js_number_to_string(*number));
+                out.push_str(&js::number_to_string(*number));
             }
             ParamValue::Text(text) => {
                 out.push('=');
@@ -132,54 +134,6 @@ fn js_array_index(key: &str) -> Option<u64> {
     }
     let index: u64 = key.parse().ok()?;
     (index < u64::from(u32::MAX)).then_some(index)
-}
-
-/// `Number.prototype.toString()` for a finite or infinite double.
-fn js_number_to_string(number: f64) -> String {
-    if number.is_nan() {
-        return "NaN".to_string();
-    }
-    if number == 0.0 {
-        return "0".to_string(); // JS prints -0 as "0" too.
-    }
-    if number < 0.0 {
-        return format!("-{}", js_number_to_string(-number));
-    }
-    if number.is_infinite() {
-        return "Infinity".to_string();
-    }
-    // `{:e}` gives the shortest digits that round-trip, as JS requires.
-    let scientific = format!("{number:e}");
-    let Some((mantissa, exponent)) = scientific.split_once('e') else {
-        return scientific;
-    };
-    let Ok(exponent) = exponent.parse::<i32>() else {
-        return scientific;
-    };
-    format_js_digits(&mantissa.replace('.', ""), exponent + 1)
-}
-
-/// ECMA-262 Number::toString: the value is 0.`digits` × 10^`point`.
-fn format_js_digits(digits: &str, point: i32) -> String {
-    let digit_count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    if digit_count <= point && point <= 21 {
-        let zeros = (point - digit_count).unsigned_abs() as usize;
-        return format!("{digits}{}", "0".repeat(zeros));
-    }
-    if 0 < point && point <= 21 {
-        if let Some((whole, fraction)) = digits.split_at_checked(point.unsigned_abs() as usize) {
-            return format!("{whole}.{fraction}");
-        }
-    }
-    if -6 < point && point <= 0 {
-        return format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize));
-    }
-    let sign = if point > 0 { '+' } else { '-' };
-    let exponent = (point - 1).unsigned_abs();
-    match digits.split_at_checked(1) {
-        Some((first, rest)) if !rest.is_empty() => format!("{first}.{rest}e{sign}{exponent}"),
-        _ => format!("{digits}e{sign}{exponent}"),
-    }
 }
 
 /// RFC 2616 token characters.
@@ -637,32 +591,6 @@ mod tests {
     }
 
     #[test]
-    fn formats_numbers_like_javascript() {
-        for (number, expected) in [
-            (0.0, "0"),
-            (-0.0, "0"),
-            (1.0, "1"),
-            (-15.0, "-15"),
-            (1.5, "1.5"),
-            (0.1, "0.1"),
-            (0.000001, "0.000001"),
-            (0.0000001, "1e-7"),
-            (1.25e-7, "1.25e-7"),
-            (123456789.125, "123456789.125"),
-            (1e20, "100000000000000000000"),
-            (1e21, "1e+21"),
-            (1.5e300, "1.5e+300"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (5e-324, "5e-324"),
-            (f64::INFINITY, "Infinity"),
-            (f64::NEG_INFINITY, "-Infinity"),
-            (f64::NAN, "NaN"),
-        ] {
-            assert_eq!(js_number_to_string(number), expected, "{number:e}");
-        }
-    }
-
-    #[test]
     fn parse_then_serialize_round_trips() {
         let header = "permessage-deflate; client_max_window_bits=15; server_no_context_takeover";
         let offers = parse(header).unwrap();
@@ -767,7 +695,7 @@ mod tests {
     fn json_value(value: &ParamValue) -> String {
         match value {
             ParamValue::Flag => "true".to_string(),
-            ParamValue::Number(number) if number.is_finite() => js_number_to_string(*number),
+            ParamValue::Number(number) if number.is_finite() => js::number_to_string(*number),
             ParamValue::Number(_) => "null".to_string(),
             ParamValue::Text(text) => json_string(text),
         }

@@ -6,22 +6,23 @@
 //! Options keep JavaScript's loose meaning where the package relies on it:
 //! `maxWindowBits || 15` treats 0 and NaN as absent.
 
-use crate::deflate::{CompressorSettings, MAX_WINDOW_BITS};
-use crate::extension_header::{serialize, ParamValue};
+use crate::deflate::codec::{CompressorSettings, MAX_WINDOW_BITS};
+use crate::handshake::extension_header::{parse, serialize, Offer, ParamValue};
+use crate::js;
 
-pub const NAME: &str = "permessage-deflate";
+pub(crate) const NAME: &str = "permessage-deflate";
 
 const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
 const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
 const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
 const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
 
-pub type Params = Vec<(String, ParamValue)>;
+pub(crate) type Params = Vec<(String, ParamValue)>;
 
 /// `configure()`'s options. A window-bits option is `None` when undefined;
 /// any other JS value arrives as a number (NaN for non-numbers).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DeflateOptions {
+pub(crate) struct DeflateOptions {
     pub settings: CompressorSettings,
     pub no_context_takeover: bool,
     pub max_window_bits: Option<f64>,
@@ -42,11 +43,11 @@ pub struct Negotiated {
 
 impl Negotiated {
     /// The window bits as the codec takes them: zlib needs 9–15.
-    pub fn own_zlib_bits(&self) -> u8 {
+    pub(crate) fn own_zlib_bits(&self) -> u8 {
         js_bits_for_zlib(self.own_window_bits)
     }
 
-    pub fn peer_zlib_bits(&self) -> u8 {
+    pub(crate) fn peer_zlib_bits(&self) -> u8 {
         js_bits_for_zlib(self.peer_window_bits)
     }
 }
@@ -56,11 +57,6 @@ fn js_bits_for_zlib(bits: f64) -> u8 {
         return MAX_WINDOW_BITS;
     }
     bits.clamp(9.0, 15.0) as u8
-}
-
-/// JavaScript truthiness of an optional number.
-fn truthy(value: Option<f64>) -> Option<f64> {
-    value.filter(|number| *number != 0.0 && !number.is_nan())
 }
 
 /// `VALID_WINDOW_BITS.indexOf(value) >= 0`: an integer 8–15.
@@ -158,7 +154,7 @@ impl<'a> ParamObject<'a> {
 /// `createServerSession` + `generateResponse`: the first valid offer wins.
 /// Returns the response parameters and the negotiated codec settings, or
 /// `None` when no offer is valid (the extension is then not used).
-pub fn server_response(
+pub(crate) fn server_response(
     options: &DeflateOptions,
     offers: &[&[(String, ParamValue)]],
 ) -> Option<(Params, Negotiated)> {
@@ -181,9 +177,9 @@ pub fn server_response(
     }
 
     let offered_server_max = offer.number(SERVER_MAX_WINDOW_BITS);
-    let own_window_bits = js_min(
-        truthy(options.max_window_bits).unwrap_or(max),
-        truthy(offered_server_max).unwrap_or(max),
+    let own_window_bits = js::min(
+        js::truthy(options.max_window_bits).unwrap_or(max),
+        js::truthy(offered_server_max).unwrap_or(max),
     );
     // permessage-deflate's Firefox workaround: only if the client sent it.
     if own_window_bits < max && offered_server_max.is_some() {
@@ -194,11 +190,12 @@ pub fn server_response(
     }
 
     let peer_window_bits = match offer.get(CLIENT_MAX_WINDOW_BITS) {
-        Some(ParamValue::Flag) => {
-            js_min(truthy(options.request_max_window_bits).unwrap_or(max), max)
-        }
-        Some(ParamValue::Number(bits)) => js_min(
-            truthy(options.request_max_window_bits).unwrap_or(max),
+        Some(ParamValue::Flag) => js::min(
+            js::truthy(options.request_max_window_bits).unwrap_or(max),
+            max,
+        ),
+        Some(ParamValue::Number(bits)) => js::min(
+            js::truthy(options.request_max_window_bits).unwrap_or(max),
             *bits,
         ),
         _ => max,
@@ -219,17 +216,31 @@ pub fn server_response(
     Some((response, negotiated))
 }
 
-/// `Math.min` with JavaScript's NaN rule.
-fn js_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.min(b)
-    }
+/// websocket-extensions' `generateResponse` for a lone permessage-deflate:
+/// the server's `Sec-WebSocket-Extensions` entry for the permessage-deflate
+/// offers among `offers`, and the codec settings it agrees to, or `None`
+/// when it accepts none of them (or there are none).
+pub(crate) fn answer(options: &DeflateOptions, offers: &[Offer]) -> Option<(String, Negotiated)> {
+    let mine: Vec<&[(String, ParamValue)]> = offers
+        .iter()
+        .filter(|offer| offer.name == NAME)
+        .map(|offer| offer.params.as_slice())
+        .collect();
+    let (params, negotiated) = server_response(options, &mine)?;
+    Some((serialize(NAME, &params), negotiated))
+}
+
+/// `ClientSession#activate` for the server's entry for permessage-deflate,
+/// given as one header value (`name; params`): the codec settings, or
+/// `None` when the entry does not parse or is unacceptable.
+pub(crate) fn client_activate_entry(options: &DeflateOptions, entry: &str) -> Option<Negotiated> {
+    let offers = parse(entry).ok()?;
+    let offer = offers.first()?;
+    client_activate(options, &offer.params)
 }
 
 /// `ClientSession#generateOffer`, with its errors for bad window bits.
-pub fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
+pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
     let mut offer = Params::new();
     if options.no_context_takeover {
         offer.push((CLIENT_NO_CONTEXT_TAKEOVER.to_owned(), ParamValue::Flag));
@@ -255,13 +266,13 @@ pub fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
 }
 
 /// The offer as a header value.
-pub fn client_offer_header(options: &DeflateOptions) -> Result<String, String> {
+pub(crate) fn client_offer_header(options: &DeflateOptions) -> Result<String, String> {
     client_offer(options).map(|offer| serialize(NAME, &offer))
 }
 
 /// `ClientSession#activate`: the codec settings, or `None` when the
 /// response is unacceptable (see [`unacceptable_message`]).
-pub fn client_activate(
+pub(crate) fn client_activate(
     options: &DeflateOptions,
     response: &[(String, ParamValue)],
 ) -> Option<Negotiated> {
@@ -270,9 +281,9 @@ pub fn client_activate(
         return None;
     }
     let max = f64::from(MAX_WINDOW_BITS);
-    let accept_max = truthy(options.max_window_bits);
-    let client_max = truthy(params.number(CLIENT_MAX_WINDOW_BITS));
-    let server_max = truthy(params.number(SERVER_MAX_WINDOW_BITS));
+    let accept_max = js::truthy(options.max_window_bits);
+    let client_max = js::truthy(params.number(CLIENT_MAX_WINDOW_BITS));
+    let server_max = js::truthy(params.number(SERVER_MAX_WINDOW_BITS));
     if let (Some(accept), Some(client)) = (accept_max, client_max) {
         if client > accept {
             return None;
@@ -281,7 +292,7 @@ pub fn client_activate(
     if options.request_no_context_takeover && !params.has(SERVER_NO_CONTEXT_TAKEOVER) {
         return None;
     }
-    if let Some(request) = truthy(options.request_max_window_bits) {
+    if let Some(request) = js::truthy(options.request_max_window_bits) {
         match server_max {
             Some(server) if server <= request => {}
             _ => return None,
@@ -290,14 +301,14 @@ pub fn client_activate(
     Some(Negotiated {
         own_context_takeover: !(options.no_context_takeover
             || params.has(CLIENT_NO_CONTEXT_TAKEOVER)),
-        own_window_bits: js_min(accept_max.unwrap_or(max), client_max.unwrap_or(max)),
+        own_window_bits: js::min(accept_max.unwrap_or(max), client_max.unwrap_or(max)),
         peer_context_takeover: !params.has(SERVER_NO_CONTEXT_TAKEOVER),
         peer_window_bits: server_max.unwrap_or(max),
     })
 }
 
 /// websocket-extensions' message for a response `activate` refused.
-pub fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
+pub(crate) fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
     format!(
         "Server sent unacceptable extension parameters: {}",
         serialize(NAME, response)
@@ -307,7 +318,6 @@ pub fn unacceptable_message(response: &[(String, ParamValue)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extension_header::parse;
 
     fn options(spec: &str) -> DeflateOptions {
         let mut options = DeflateOptions::default();
@@ -353,7 +363,7 @@ mod tests {
     /// websocket-extensions 0.2.0 on Node by
     /// `scripts/deflate-negotiation-cases.js` (one case per line:
     /// `kind<TAB>options<TAB>input<TAB>expected`).
-    const CASES: &str = include_str!("../tests/fixtures/deflate-negotiation.tsv");
+    const CASES: &str = include_str!("../../tests/fixtures/deflate-negotiation.tsv");
 
     #[test]
     fn matches_the_npm_package_case_by_case() {

@@ -1,6 +1,5 @@
-//! The client side of the opening handshake, and the CONNECT request that
-//! opens a tunnel through an HTTP proxy, as websocket-driver 0.8.0 writes and
-//! checks them (lib/websocket/driver/client.js and proxy.js).
+//! The client side of the opening handshake, as websocket-driver 0.8.0
+//! writes and checks it (lib/websocket/driver/client.js).
 //!
 //! URLs are parsed by the caller (WHATWG `new URL` in JS); this module gets
 //! their parts as websocket-driver reads them.
@@ -8,18 +7,21 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use crate::deflate_negotiation::{self, DeflateOptions, Negotiated};
-use crate::extension_header;
-use crate::handshake::accept_key;
-use crate::headers::{HeaderError, HeaderList};
-use crate::http_response::{Progress, ResponseParser};
+use super::{accept_key, basic_authorization};
+use crate::deflate::codec::CompressorSettings;
+use crate::deflate::negotiation::{self, DeflateOptions, Negotiated};
+use crate::handshake::extension_header;
+use crate::handshake::headers::{HeaderError, HeaderList};
+use crate::handshake::http_response::{Progress, ResponseParser};
+use crate::protocol::close::PROTOCOL_ERROR;
+use crate::session::Session;
 
 /// Every handshake failure message starts with this (client.js `_failHandshake`).
-pub const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
+pub(crate) const FAILURE_PREFIX: &str = "Error during WebSocket handshake: ";
 
 /// The parts of a `ws:`/`wss:` URL the request is made from.
 #[derive(Debug, Clone, Default)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// `pathname + search`, as `new URL` gives them.
     pub path: &'a str,
     /// `host`: the host name, with the port only if it is not the default.
@@ -29,21 +31,8 @@ pub struct Target<'a> {
     pub password: &'a str,
 }
 
-/// `Proxy.urlAuthorization` under driver 0.8.0: `Basic` credentials only when
-/// the URL has both a user name and a password, kept percent-encoded as the
-/// WHATWG parser leaves them.
-pub fn basic_authorization(username: &str, password: &str) -> Option<String> {
-    if username.is_empty() || password.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "Basic {}",
-        BASE64.encode(format!("{username}:{password}"))
-    ))
-}
-
 /// A `Sec-WebSocket-Key`: 16 random bytes from the OS, in base64.
-pub fn generate_key() -> String {
+pub(crate) fn generate_key() -> String {
     let mut bytes = [0u8; 16];
     // Without an OS random source there is no safe key to send; the key only
     // has to be unpredictable enough to defeat caching proxies, and failing
@@ -68,7 +57,7 @@ pub fn generate_key() -> String {
 
 /// How the response to the opening handshake went so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandshakeProgress {
+pub(crate) enum HandshakeProgress {
     /// More of the response is needed.
     Pending,
     /// The server accepted; frames start this many bytes into the chunk.
@@ -79,7 +68,7 @@ pub enum HandshakeProgress {
 
 /// One client handshake: the request, then the response's checks.
 #[derive(Debug, Clone)]
-pub struct ClientHandshake {
+pub(crate) struct ClientHandshake {
     accept: String,
     protocols: Vec<String>,
     parser: ResponseParser,
@@ -94,7 +83,7 @@ pub struct ClientHandshake {
 }
 
 /// What the request offers in `Sec-WebSocket-Extensions`.
-pub enum Offer<'a> {
+pub(crate) enum Offer<'a> {
     Nothing,
     /// permessage-deflate with these `configure` options; fails with its
     /// message for invalid window bits (`Invalid value for maxWindowBits`).
@@ -109,18 +98,25 @@ impl ClientHandshake {
     /// present when the protocol list was not empty; `protocols` are the
     /// names a server may pick. User headers come after the driver's own, so
     /// they cannot replace them (the header list keeps the first value).
-    pub fn new(
+    pub(crate) fn new(
         target: &Target,
         protocol_header: Option<&str>,
         protocols: Vec<String>,
         user_headers: &[(String, String)],
         offer: Offer,
     ) -> Result<(ClientHandshake, Vec<u8>), HeaderError> {
-        Self::with_key(target, protocol_header, protocols, user_headers, &generate_key(), offer)
+        Self::with_key(
+            target,
+            protocol_header,
+            protocols,
+            user_headers,
+            &generate_key(),
+            offer,
+        )
     }
 
     /// [`ClientHandshake::new`] with a given key (tests compare exact bytes).
-    pub fn with_key(
+    pub(crate) fn with_key(
         target: &Target,
         protocol_header: Option<&str>,
         protocols: Vec<String>,
@@ -148,7 +144,7 @@ impl ClientHandshake {
         let (deflate, caller_activates) = match offer {
             Offer::Nothing => (None, false),
             Offer::Deflate(options) => {
-                let header = deflate_negotiation::client_offer_header(&options)
+                let header = negotiation::client_offer_header(&options)
                     .map_err(|message| HeaderError { message })?;
                 headers.set("Sec-WebSocket-Extensions", &header)?;
                 (Some(options), false)
@@ -177,7 +173,7 @@ impl ClientHandshake {
     }
 
     /// Reads the next bytes of the server's response.
-    pub fn receive(&mut self, chunk: &[u8]) -> HandshakeProgress {
+    pub(crate) fn receive(&mut self, chunk: &[u8]) -> HandshakeProgress {
         match self.parser.feed(chunk) {
             Progress::Incomplete => HandshakeProgress::Pending,
             Progress::Failed => {
@@ -191,23 +187,50 @@ impl ClientHandshake {
         }
     }
 
+    /// [`ClientHandshake::receive`], applied to `session`: once the server
+    /// accepts, the session is open, with permessage-deflate if the answer
+    /// activated it (`settings`: the registered compressor settings); once
+    /// it fails, the session is closed and what was queued discarded.
+    pub(crate) fn receive_for(
+        &mut self,
+        session: &mut Session,
+        chunk: &[u8],
+        settings: Option<CompressorSettings>,
+    ) -> HandshakeProgress {
+        let progress = self.receive(chunk);
+        match &progress {
+            HandshakeProgress::Pending => {}
+            HandshakeProgress::Open { .. } => {
+                if let (Some(negotiated), Some(settings)) = (self.negotiated_deflate(), settings) {
+                    // The settings were checked when the options were made.
+                    let _ = session.enable_deflate(negotiated, settings);
+                }
+                session.open();
+            }
+            HandshakeProgress::Failed(_) => {
+                session.close(PROTOCOL_ERROR, b"");
+            }
+        }
+        progress
+    }
+
     /// The response's status code, once its head is complete.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         self.parser.status_code()
     }
 
     /// The response's headers (see `ResponseParser::headers`).
-    pub fn headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         self.parser.headers()
     }
 
     /// The permessage-deflate parameters the server's answer activated.
-    pub fn negotiated_deflate(&self) -> Option<&Negotiated> {
+    pub(crate) fn negotiated_deflate(&self) -> Option<&Negotiated> {
         self.negotiated.as_ref()
     }
 
     /// The subprotocol the server chose, after a successful handshake.
-    pub fn protocol(&self) -> Option<&str> {
+    pub(crate) fn protocol(&self) -> Option<&str> {
         self.protocol.as_deref()
     }
 
@@ -253,7 +276,7 @@ impl ClientHandshake {
         let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
         for offer in &offers {
             let options = match &self.deflate {
-                Some(options) if offer.name == deflate_negotiation::NAME => options,
+                Some(options) if offer.name == negotiation::NAME => options,
                 _ => {
                     return Err(format!(
                         "Server sent an extension response for unknown extension \"{}\"",
@@ -262,96 +285,24 @@ impl ClientHandshake {
                 }
             };
             if self.negotiated.is_some() {
-                let name = deflate_negotiation::NAME;
+                let name = negotiation::NAME;
                 return Err(format!(
                     "Server sent two extension responses that use the RSV1 bit: \"{name}\" and \"{name}\""
                 ));
             }
-            match deflate_negotiation::client_activate(options, &offer.params) {
+            match negotiation::client_activate(options, &offer.params) {
                 Some(negotiated) => self.negotiated = Some(negotiated),
-                None => return Err(deflate_negotiation::unacceptable_message(&offer.params)),
+                None => return Err(negotiation::unacceptable_message(&offer.params)),
             }
         }
         Ok(())
     }
 }
 
-/// What the proxy answered so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectProgress {
-    Pending,
-    /// 200: the tunnel is open; anything after the head starts here.
-    Established {
-        body_offset: usize,
-    },
-    /// Any other status, or an unreadable answer.
-    Refused,
-}
-
-/// The tunnel request to a proxy, and its answer.
-#[derive(Debug, Clone, Default)]
-pub struct ProxyConnect {
-    parser: ResponseParser,
-}
-
-impl ProxyConnect {
-    /// proxy.js `start()`: `CONNECT hostname:port`, then `Host` (the origin's
-    /// host), the keep-alive headers, `Proxy-Authorization` from the proxy
-    /// URL's userinfo and the `proxy.headers` option (which cannot replace
-    /// any of these; a custom `Host` is ignored).
-    pub fn request(
-        authority: &str,
-        origin_host: &str,
-        proxy_username: &str,
-        proxy_password: &str,
-        user_headers: &[(String, String)],
-    ) -> Result<Vec<u8>, HeaderError> {
-        let mut headers = HeaderList::new();
-        headers.set("Host", origin_host)?;
-        headers.set("Connection", "keep-alive")?;
-        headers.set("Proxy-Connection", "keep-alive")?;
-        if let Some(value) = basic_authorization(proxy_username, proxy_password) {
-            headers.set("Proxy-Authorization", &value)?;
-        }
-        for (name, value) in user_headers {
-            headers.set(name, value)?;
-        }
-        let mut request = format!("CONNECT {authority} HTTP/1.1\r\n").into_bytes();
-        headers.write_to(&mut request);
-        request.extend_from_slice(b"\r\n");
-        Ok(request)
-    }
-
-    pub fn new() -> ProxyConnect {
-        ProxyConnect::default()
-    }
-
-    pub fn receive(&mut self, chunk: &[u8]) -> ConnectProgress {
-        match self.parser.feed(chunk) {
-            Progress::Incomplete => ConnectProgress::Pending,
-            Progress::Failed => ConnectProgress::Refused,
-            Progress::Complete(body_offset) => {
-                if self.parser.status_code() == Some(200) {
-                    ConnectProgress::Established { body_offset }
-                } else {
-                    ConnectProgress::Refused
-                }
-            }
-        }
-    }
-
-    /// The proxy's status code, once its head is complete.
-    pub fn status_code(&self) -> Option<u16> {
-        self.parser.status_code()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    use crate::test_support::{pairs, strings, RFC_ACCEPT as ACCEPT, RFC_KEY as KEY};
 
     fn target() -> Target<'static> {
         Target {
@@ -360,17 +311,6 @@ mod tests {
             username: "",
             password: "",
         }
-    }
-
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| item.to_string()).collect()
-    }
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
     }
 
     fn request(target: &Target, protocols: &[&str], user: &[(&str, &str)]) -> String {
@@ -389,9 +329,16 @@ mod tests {
 
     fn handshake(protocols: &[&str]) -> ClientHandshake {
         let header = (!protocols.is_empty()).then(|| protocols.join(", "));
-        ClientHandshake::with_key(&target(), header.as_deref(), strings(protocols), &[], KEY, Offer::Nothing)
-            .unwrap()
-            .0
+        ClientHandshake::with_key(
+            &target(),
+            header.as_deref(),
+            strings(protocols),
+            &[],
+            KEY,
+            Offer::Nothing,
+        )
+        .unwrap()
+        .0
     }
 
     fn ok_response(extra: &str) -> String {
@@ -456,7 +403,13 @@ mod tests {
 
     #[test]
     fn user_headers_with_line_breaks_are_refused() {
-        let result = ClientHandshake::new(&target(), None, vec![], &pairs(&[("X", "a\r\nB: c")]), Offer::Nothing);
+        let result = ClientHandshake::new(
+            &target(),
+            None,
+            vec![],
+            &pairs(&[("X", "a\r\nB: c")]),
+            Offer::Nothing,
+        );
         assert!(result.is_err());
     }
 
@@ -568,68 +521,5 @@ mod tests {
         );
         assert_eq!(hs.status_code(), None);
         assert!(hs.headers().is_empty());
-    }
-
-    #[test]
-    fn writes_the_connect_request() {
-        let request = ProxyConnect::request(
-            "localhost:40691",
-            "localhost:40691",
-            "pu",
-            "pp",
-            &pairs(&[
-                ("Host", "ignored"),
-                ("User-Agent", "ua"),
-                ("user-agent", "dup"),
-                ("Connection", "close"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            String::from_utf8(request).unwrap(),
-            "CONNECT localhost:40691 HTTP/1.1\r\nHost: localhost:40691\r\nConnection: keep-alive\r\n\
-             Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic cHU6cHA=\r\nUser-Agent: ua\r\n\r\n"
-        );
-    }
-
-    #[test]
-    fn connect_request_without_credentials() {
-        let request = ProxyConnect::request("[::1]:443", "[::1]", "", "", &[]).unwrap();
-        assert_eq!(
-            String::from_utf8(request).unwrap(),
-            "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]\r\nConnection: keep-alive\r\n\
-             Proxy-Connection: keep-alive\r\n\r\n"
-        );
-        assert!(ProxyConnect::request("h:1", "h", "", "", &pairs(&[("X", "a\nb")])).is_err());
-    }
-
-    #[test]
-    fn reads_the_proxy_answer() {
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(b"HTTP/1.1 200 Connection est"),
-            ConnectProgress::Pending
-        );
-        assert_eq!(
-            proxy.receive(b"ablished\r\n\r\nHTTP/1.1 101"),
-            ConnectProgress::Established { body_offset: 12 }
-        );
-        assert_eq!(proxy.status_code(), Some(200));
-
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
-            ),
-            ConnectProgress::Refused
-        );
-        assert_eq!(proxy.status_code(), Some(407));
-
-        let mut proxy = ProxyConnect::new();
-        assert_eq!(
-            proxy.receive(b"SSH-2.0-OpenSSH\r\n"),
-            ConnectProgress::Refused
-        );
-        assert_eq!(proxy.status_code(), None);
     }
 }

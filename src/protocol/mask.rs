@@ -34,7 +34,7 @@ const POOL_KEYS: usize = 64;
 /// Fresh, unpredictable 4-byte keys for client frames. Asking the OS for
 /// 256 bytes at a time keeps the syscall off the per-frame path. Only
 /// clients have one (boxed by the sender, so a server pays a null pointer).
-pub struct MaskKeySource {
+pub(crate) struct MaskKeySource {
     pool: [[u8; 4]; POOL_KEYS],
     next: usize,
 }
@@ -46,7 +46,7 @@ impl Default for MaskKeySource {
 }
 
 impl MaskKeySource {
-    pub fn new() -> MaskKeySource {
+    pub(crate) fn new() -> MaskKeySource {
         // Filled at first use: a client that never sends makes no syscall.
         MaskKeySource {
             pool: [[0; 4]; POOL_KEYS],
@@ -54,7 +54,7 @@ impl MaskKeySource {
         }
     }
 
-    pub fn next_key(&mut self) -> [u8; 4] {
+    pub(crate) fn next_key(&mut self) -> [u8; 4] {
         if self.next >= POOL_KEYS {
             self.refill();
         }

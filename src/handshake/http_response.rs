@@ -12,14 +12,16 @@
 //! http-parser-js decodes each line as Node's `ascii` encoding does, which
 //! drops the high bit of every byte; so do we, so headers read the same.
 
+use crate::js;
+
 /// http-parser-js's default `maxHeaderSize`: 80 KiB.
-pub const MAX_HEAD_SIZE: usize = 80 * 1024;
+pub(crate) const MAX_HEAD_SIZE: usize = 80 * 1024;
 
 /// http-parser-js's message for every syntax error it reports here.
-pub const PARSE_ERROR: &str = "Parse Error";
+pub(crate) const PARSE_ERROR: &str = "Parse Error";
 
 /// Its message when the head outgrows `MAX_HEAD_SIZE`.
-pub const HEAD_TOO_LARGE: &str = "max header size exceeded";
+pub(crate) const HEAD_TOO_LARGE: &str = "max header size exceeded";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -31,7 +33,7 @@ enum Phase {
 
 /// What one call to `ResponseParser::feed` found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// The head is not complete yet; every byte was consumed.
     Incomplete,
     /// The head ended this many bytes into the chunk; the rest is not ours.
@@ -41,7 +43,7 @@ pub enum Progress {
 }
 
 #[derive(Debug, Clone)]
-pub struct ResponseParser {
+pub(crate) struct ResponseParser {
     phase: Phase,
     /// The current line so far, when it spans chunks (high bits dropped).
     line: Vec<u8>,
@@ -60,7 +62,7 @@ impl Default for ResponseParser {
 }
 
 impl ResponseParser {
-    pub fn new() -> ResponseParser {
+    pub(crate) fn new() -> ResponseParser {
         ResponseParser {
             phase: Phase::StatusLine,
             line: Vec::new(),
@@ -73,7 +75,7 @@ impl ResponseParser {
 
     /// Reads the next bytes of the response. Once the head is complete or
     /// has failed, further calls change nothing.
-    pub fn feed(&mut self, chunk: &[u8]) -> Progress {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Progress {
         match self.phase {
             Phase::Complete => return Progress::Complete(0),
             Phase::Failed => return Progress::Failed,
@@ -84,14 +86,14 @@ impl ResponseParser {
             let rest = &chunk[offset..];
             let Some(newline) = rest.iter().position(|&byte| byte == b'\n') else {
                 // The line continues in the next chunk.
-                if self.grow(rest.len()).is_err() {
-                    return Progress::Failed;
+                if let Err(failed) = self.grow(rest.len()) {
+                    return failed;
                 }
                 self.line.extend(rest.iter().map(|byte| byte & 0x7f));
                 return Progress::Incomplete;
             };
-            if self.grow(newline + 1).is_err() {
-                return Progress::Failed;
+            if let Err(failed) = self.grow(newline + 1) {
+                return failed;
             }
             let mut line = std::mem::take(&mut self.line);
             line.extend(rest[..newline].iter().map(|byte| byte & 0x7f));
@@ -112,14 +114,14 @@ impl ResponseParser {
     }
 
     /// The status code, once the head is complete.
-    pub fn status_code(&self) -> Option<u16> {
+    pub(crate) fn status_code(&self) -> Option<u16> {
         (self.phase == Phase::Complete).then_some(self.status_code)
     }
 
     /// The headers as websocket-driver holds them once the head is complete:
     /// lower-cased names in first-seen order, a repeated header's values
     /// joined with `", "`. Empty before that, and after a failure.
-    pub fn headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
         if self.phase != Phase::Complete {
             return Vec::new();
         }
@@ -143,7 +145,7 @@ impl ResponseParser {
     }
 
     /// The value of one header (name in lower case), as `headers()` has it.
-    pub fn header(&self, lower_case_name: &str) -> Option<String> {
+    pub(crate) fn header(&self, lower_case_name: &str) -> Option<String> {
         let mut found: Option<String> = None;
         if self.phase != Phase::Complete {
             return None;
@@ -164,19 +166,21 @@ impl ResponseParser {
 
     /// Why the response could not be read: `Parse Error` or
     /// `max header size exceeded`.
-    pub fn error(&self) -> Option<&'static str> {
+    pub(crate) fn error(&self) -> Option<&'static str> {
         self.error
     }
 
-    pub fn is_complete(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_complete(&self) -> bool {
         self.phase == Phase::Complete
     }
 
-    fn grow(&mut self, bytes: usize) -> Result<(), ()> {
+    /// Counts `bytes` more of the head; past `MAX_HEAD_SIZE` the response
+    /// has failed, and the error is the `Progress` to return.
+    fn grow(&mut self, bytes: usize) -> Result<(), Progress> {
         self.size += bytes;
         if self.size > MAX_HEAD_SIZE {
-            self.fail(HEAD_TOO_LARGE);
-            return Err(());
+            return Err(self.fail(HEAD_TOO_LARGE));
         }
         Ok(())
     }
@@ -261,7 +265,7 @@ fn check_content_length(headers: &[(String, String)]) -> Result<(), &'static str
         if !name.eq_ignore_ascii_case("content-length") {
             continue;
         }
-        let number = js_number(value);
+        let number = js::number_from_string(value);
         match first {
             None => first = Some(number),
             #[allow(clippy::float_cmp)]
@@ -272,51 +276,10 @@ fn check_content_length(headers: &[(String, String)]) -> Result<(), &'static str
     Ok(())
 }
 
-/// JS `Number(string)` for the strings a header can hold (ASCII).
-fn js_number(text: &str) -> f64 {
-    let text = text.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
-    if text.is_empty() {
-        return 0.0;
-    }
-    for (prefix, radix) in [
-        ("0x", 16),
-        ("0X", 16),
-        ("0o", 8),
-        ("0O", 8),
-        ("0b", 2),
-        ("0B", 2),
-    ] {
-        if let Some(digits) = text.strip_prefix(prefix) {
-            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-                return f64::NAN;
-            }
-            return digits.chars().fold(0.0, |acc, c| {
-                acc * radix as f64 + c.to_digit(radix).unwrap_or(0) as f64
-            });
-        }
-    }
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned == "Infinity" {
-        return if text.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
-    }
-    // Rust also reads `inf` and `nan`, which JS does not: allow only the JS
-    // decimal literal's characters.
-    let decimal = unsigned
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    if !decimal {
-        return f64::NAN;
-    }
-    text.parse().unwrap_or(f64::NAN)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::pairs;
 
     const RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\n\
         Upgrade: websocket\r\n\
@@ -328,13 +291,6 @@ mod tests {
 
     fn head_length() -> usize {
         RESPONSE.len() - 4
-    }
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
     }
 
     fn parse_all(bytes: &[u8]) -> (ResponseParser, Progress) {
@@ -523,19 +479,6 @@ mod tests {
         assert!(fails("inf", "inf"));
         let (_, single) = parse_all(b"HTTP/1.1 400 No\r\nContent-Length: abc\r\n\r\n");
         assert!(matches!(single, Progress::Complete(_)));
-    }
-
-    #[test]
-    fn js_number_follows_js() {
-        assert_eq!(js_number(" 12 "), 12.0);
-        assert_eq!(js_number("1e3"), 1000.0);
-        assert_eq!(js_number("0b101"), 5.0);
-        assert_eq!(js_number("0o17"), 15.0);
-        assert_eq!(js_number("-Infinity"), f64::NEG_INFINITY);
-        assert!(js_number("0x").is_nan());
-        assert!(js_number("-0x10").is_nan());
-        assert!(js_number("12px").is_nan());
-        assert!(js_number("NaN").is_nan());
     }
 
     #[test]

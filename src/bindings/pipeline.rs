@@ -1,0 +1,146 @@
+//! JS extensions (websocket-extensions' framework): messages go to the JS
+//! pipeline raw, permessage-deflate can run as one of its stages, and
+//! closing waits for the pipeline to drain.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::session::NativeSession;
+use super::{SHUTDOWN_FRAME_DUE, SHUTDOWN_IGNORED, SHUTDOWN_NO_FRAME};
+use crate::handshake::extension_header::{self, ParamValue};
+use crate::protocol::frame::OpCode;
+
+#[napi]
+impl NativeSession {
+    /// With JS extensions (websocket-extensions' framework): hands messages
+    /// to the JS pipeline from now on. `allowed_rsv` is the RSV bits of the
+    /// active extensions, in frame-byte places.
+    #[napi(catch_unwind)]
+    pub fn enable_pipeline(&mut self, allowed_rsv: u32) {
+        self.session.enable_pipeline(allowed_rsv as u8);
+    }
+
+    /// A message frame as the JS pipeline left it (opcode 1 or 2, RSV bits
+    /// in frame-byte places). Written whatever the state.
+    #[napi(catch_unwind)]
+    pub fn send_frame(&mut self, opcode: u32, rsv: u32, data: &[u8]) {
+        let opcode = if opcode == 1 {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
+        self.session.send_frame(opcode, rsv as u8, data);
+    }
+
+    /// A close frame, whatever the state (the JS pipeline has drained).
+    #[napi(catch_unwind)]
+    pub fn write_close(&mut self, code: u32, reason: &[u8]) {
+        self.session.write_close(code as u16, reason);
+    }
+
+    /// `close()` with JS extensions: true when open (now closing, the close
+    /// frame to be written once the pipeline drains).
+    #[napi(catch_unwind)]
+    pub fn begin_closing(&mut self) -> bool {
+        self.session.begin_closing()
+    }
+
+    /// websocket-driver's `_fail` for a failure the JS pipeline found:
+    /// −1 ignored (already closing), 1 a close frame is due, 0 none.
+    #[napi(catch_unwind)]
+    pub fn shutdown(&mut self) -> i32 {
+        match self.session.shutdown() {
+            None => SHUTDOWN_IGNORED,
+            Some(true) => SHUTDOWN_FRAME_DUE,
+            Some(false) => SHUTDOWN_NO_FRAME,
+        }
+    }
+
+    /// permessage-deflate as a stage of the JS pipeline: compresses one
+    /// message (no tail). Null on failure, with `pipeline_error` set (an
+    /// error thrown from a `&mut self` method would leave the object
+    /// borrowed in napi-rs 3.16).
+    #[napi(catch_unwind)]
+    pub fn pipeline_deflate(&mut self, data: &[u8]) -> Option<Buffer> {
+        let mut out = Vec::new();
+        let result = self.session.pipeline_compress(data, &mut out);
+        self.pipeline_output(result, out)
+    }
+
+    /// permessage-deflate as a stage of the JS pipeline: inflates one
+    /// message, stopping one byte past maxLength. Null for corrupt data,
+    /// with zlib's message in `pipeline_error`.
+    #[napi(catch_unwind)]
+    pub fn pipeline_inflate(&mut self, data: &[u8]) -> Option<Buffer> {
+        let mut out = Vec::new();
+        let result = self.session.pipeline_inflate(data, &mut out);
+        self.pipeline_output(result, out)
+    }
+
+    /// Why the last `pipeline_deflate`, `pipeline_inflate` or
+    /// `restore_compressor` returned null.
+    #[napi(getter, catch_unwind)]
+    pub fn pipeline_error(&self) -> Option<String> {
+        self.pipeline_error.clone()
+    }
+}
+
+impl NativeSession {
+    /// A pipeline stage's output, or None with the error kept for
+    /// `pipeline_error`.
+    pub(super) fn pipeline_output(
+        &mut self,
+        result: std::result::Result<(), String>,
+        out: Vec<u8>,
+    ) -> Option<Buffer> {
+        match result {
+            Ok(()) => Some(out.into()),
+            Err(error) => {
+                self.pipeline_error = Some(error);
+                None
+            }
+        }
+    }
+}
+
+/// One extension of a `Sec-WebSocket-Extensions` header, for lib/extensions.js.
+#[napi(object)]
+pub struct ExtensionOffer {
+    pub name: String,
+    pub params: Vec<ExtensionParam>,
+}
+
+/// A parameter: `value` is true for a bare key, a number when the value
+/// looks like one (websocket-extensions' parseFloat), else the text.
+#[napi(object)]
+pub struct ExtensionParam {
+    pub key: String,
+    pub value: Either3<bool, f64, String>,
+}
+
+/// websocket-extensions' Parser.parseHeader with the linear-time parser of
+/// src/handshake/extension_header.rs; null when the header does not parse.
+#[napi(catch_unwind)]
+pub fn parse_extension_header(header: String) -> Option<Vec<ExtensionOffer>> {
+    let offers = extension_header::parse(&header).ok()?;
+    Some(offers.into_iter().map(extension_offer).collect())
+}
+
+fn extension_offer(offer: extension_header::Offer) -> ExtensionOffer {
+    let params = offer
+        .params
+        .into_iter()
+        .map(|(key, value)| ExtensionParam {
+            key,
+            value: match value {
+                ParamValue::Flag => Either3::A(true),
+                ParamValue::Number(number) => Either3::B(number),
+                ParamValue::Text(text) => Either3::C(text),
+            },
+        })
+        .collect();
+    ExtensionOffer {
+        name: offer.name,
+        params,
+    }
+}
