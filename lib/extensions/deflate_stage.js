@@ -4,7 +4,7 @@
 // of the connection's session, so the bytes on the wire are what faye's
 // permessage-deflate would send in the same place of the order.
 
-// Messages at least `offThreadMin` long (connection.js's OFF_THREAD_MIN)
+// Messages at least `offThreadMin` long (compress_queue.js's OFF_THREAD_MIN)
 // are compressed on libuv's thread pool; the stage keeps them in order, one
 // at a time, as permessage-deflate's own session does with its zlib streams.
 class DeflateStage {

@@ -11,15 +11,47 @@
 // becomes a stage of the pipeline run by the native codec, so the bytes on
 // the wire are what faye would send. Without any other extension none of
 // this runs and messages never leave the native session.
+//
+// The second half is the connection's side (websocket-driver's hybi.js
+// around its `_extensions` calls): the functions lib/connection.js calls
+// when `_extensions` is set. They take the connection, whose fields they
+// use: `_extensions` (the registry, or null), `_pipeline` (once the
+// handshake activated it), `_pipelineBytes` (sent, still in the pipeline),
+// `_connectingFrames` (frames sent before the pipeline exists) and
+// `_maxLength`.
 
+const { isUtf8 } = require('buffer');
 const { NAME: DEFLATE } = require('../deflate');
+const { toBytes } = require('../bytes');
+const { scheduleFlush } = require('../flush_queue');
+const { count, isFull } = require('../outbox');
+const { OFF_THREAD_MIN } = require('../compress_queue');
 const { parseHeader, serializeParams } = require('./parser');
 const { Pipeline } = require('./pipeline');
 const { DeflateStage } = require('./deflate_stage');
+const {
+  CONNECTING,
+  CLOSING,
+  CLOSED,
+  RSV1,
+  RSV2,
+  RSV3,
+  RAW_TAKEN,
+  RAW_BINARY,
+  OPCODE_TEXT,
+  OPCODE_BINARY,
+  SHUTDOWN_IGNORED,
+  SHUTDOWN_FRAME_DUE,
+  CLOSE_TOO_LARGE,
+  CLOSE_ENCODING_ERROR,
+  DEFAULT_MAX_LENGTH,
+  ERROR_TOO_LARGE,
+  ERROR_INVALID_UTF8,
+} = require('../contract');
 
 // ----- the registry (websocket_extensions.js) -----
 
-const RSV_BITS = { rsv1: 0x40, rsv2: 0x20, rsv3: 0x10 };
+const RSV_BITS = { rsv1: RSV1, rsv2: RSV2, rsv3: RSV3 };
 
 // Whether `extensions` holds anything besides permessage-deflate.
 function needsPipeline(extensions) {
@@ -170,4 +202,146 @@ class Extensions {
   }
 }
 
-module.exports = { Extensions, needsPipeline, parseHeader, serializeParams, Pipeline };
+// ----- the connection's side -----
+
+// websocket-driver's ERRORS: `error.type` names from an extension.
+const ERROR_CODES = {
+  normal_closure: 1000,
+  going_away: 1001,
+  protocol_error: 1002,
+  unacceptable: 1003,
+  encoding_error: 1007,
+  policy_violation: 1008,
+  too_large: 1009,
+  extension_error: 1010,
+  unexpected_condition: 1011,
+};
+
+// The registry for a connection whose `extensions` option holds more than
+// permessage-deflate, else null.
+function createExtensions(options, session, maxLength) {
+  if (!needsPipeline(options.extensions)) return null;
+  return new Extensions(options.extensions, session, maxLength || DEFAULT_MAX_LENGTH, OFF_THREAD_MIN);
+}
+
+// The handshake activated the extensions: frames sent meanwhile go out.
+function startPipeline(conn) {
+  const extensions = conn._extensions;
+  conn._pipeline = extensions.pipeline;
+  conn._session.enablePipeline(extensions.allowedRsv());
+  const frames = conn._connectingFrames;
+  conn._connectingFrames = null;
+  if (!frames) return;
+  for (const [kind, data, callback] of frames) {
+    if (kind === 'message') sendThroughPipeline(conn, data);
+    else conn._sendPing(data, callback);
+  }
+}
+
+// websocket-driver's frame() for a message: through the pipeline, then
+// framed with the RSV bits it set. Before the handshake is done the frame
+// waits, as in faye's queue.
+function sendThroughPipeline(conn, data) {
+  const pipeline = conn._pipeline;
+  if (!pipeline) {
+    if (conn._session.readyState !== CONNECTING) return false;
+    (conn._connectingFrames = conn._connectingFrames || []).push(['message', data]);
+    return true;
+  }
+  const isBinary = Buffer.isBuffer(data);
+  const payload = toBytes(data);
+  const message = { rsv1: false, rsv2: false, rsv3: false, opcode: isBinary ? OPCODE_BINARY : OPCODE_TEXT, data: payload };
+  const bytes = payload.length;
+  conn._pipelineBytes += bytes;
+  pipeline.processOutgoingMessage(message, (error, out) => {
+    conn._pipelineBytes -= bytes;
+    if (error) return failFromPipeline(conn, error);
+    const rsv = (out.rsv1 ? RSV1 : 0) | (out.rsv2 ? RSV2 : 0) | (out.rsv3 ? RSV3 : 0);
+    conn._session.sendFrame(out.opcode, rsv, out.data);
+    if (conn.readyState !== CLOSED) count(conn, out.data.length);
+    scheduleFlush(conn);
+  });
+  return !isFull(conn);
+}
+
+// A ping before the handshake activated the extensions waits, in order with
+// the messages; false when it can go now.
+function holdPing(conn, message, callback) {
+  if (conn._pipeline || conn._session.readyState !== CONNECTING) return false;
+  (conn._connectingFrames = conn._connectingFrames || []).push(['ping', message, callback]);
+  return true;
+}
+
+// hybi.js `_emitMessage` after the pipeline, for an EVENT_RAW message: its
+// error, the length check on what it produced, then the UTF-8 check.
+function receiveRaw(conn, chunk, flags, start, end) {
+  const session = conn._session;
+  const data = flags & RAW_TAKEN ? session.takeBuffer() : chunk.subarray(start, end);
+  const message = {
+    rsv1: (flags & RSV1) !== 0,
+    rsv2: (flags & RSV2) !== 0,
+    rsv3: (flags & RSV3) !== 0,
+    opcode: flags & RAW_BINARY ? OPCODE_BINARY : OPCODE_TEXT,
+    data,
+  };
+  conn._pipeline.processIncomingMessage(message, (error, out) => {
+    if (error) return failFromPipeline(conn, error);
+    let payload = out.data;
+    if (payload.length > conn._maxLength) return fail(conn, CLOSE_TOO_LARGE, ERROR_TOO_LARGE);
+    if (out.opcode === OPCODE_TEXT) {
+      if (!isUtf8(payload)) return fail(conn, CLOSE_ENCODING_ERROR, ERROR_INVALID_UTF8);
+      payload = payload.toString('utf8');
+    }
+    conn._receiveMessage(payload);
+  });
+}
+
+// close() once open: the close frame follows the messages still in the
+// pipeline.
+function closeThroughPipeline(conn, code, reason) {
+  const session = conn._session;
+  if (!session.beginClosing()) return;
+  const payload = toBytes(reason);
+  conn._pipeline.close(() => {
+    if (session.readyState !== CLOSING) return; // failed or closed meanwhile
+    session.writeClose(code, payload);
+    scheduleFlush(conn);
+  });
+}
+
+function failFromPipeline(conn, error) {
+  const type = error.type || 'extension_error';
+  fail(conn, typeof type === 'string' ? ERROR_CODES[type] : type, error.message);
+}
+
+// websocket-driver's `_fail` → `_shutdown` for a failure found in JS.
+function fail(conn, code, message) {
+  const frame = conn._session.shutdown();
+  if (frame === SHUTDOWN_IGNORED) return;
+  shutdownAfterPipeline(conn, code, message, frame === SHUTDOWN_FRAME_DUE, true);
+}
+
+// `_shutdown` (also for an EVENT_SHUTDOWN): the pipeline drains and closes
+// its sessions, then the close frame (if due), the error and the close.
+function shutdownAfterPipeline(conn, code, reason, sendFrame, error) {
+  const finish = () => {
+    if (sendFrame) conn._session.writeClose(code, Buffer.from(reason, 'utf8'));
+    conn._flush();
+    if (error) conn._emitError(reason);
+    conn._beginClose(reason, code);
+  };
+  if (conn._pipeline) conn._pipeline.close(finish);
+  else finish();
+}
+
+module.exports = {
+  Extensions,
+  needsPipeline,
+  createExtensions,
+  startPipeline,
+  sendThroughPipeline,
+  holdPing,
+  receiveRaw,
+  closeThroughPipeline,
+  shutdownAfterPipeline,
+};
