@@ -1,5 +1,6 @@
 'use strict';
-// Module surface and API semantics (reference §1, §2.1, §4).
+// Module surface and API semantics: the exports and object model, the server
+// constructor's options, and the WebSocket API shared by server and client.
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('http');

@@ -1,8 +1,8 @@
 'use strict';
 // The client's opening handshake against raw TCP servers written here: the
-// request bytes, every failure row of the reference table (message, status
-// code, headers), hostile responses, the handshake timeout, option checks,
-// close() and network errors before open.
+// request bytes, every way websocket-driver's client fails a response (its
+// message, status code and headers), hostile responses, the handshake
+// timeout, option checks, close() and network errors before open.
 
 const assert = require('node:assert/strict');
 const net = require('net');
@@ -79,7 +79,7 @@ test('request: no Authorization unless both user name and password are set; fres
   await Promise.all(logs.map((log) => log.closed));
 });
 
-// Every row of the reference's response-validation table.
+// Every check websocket-driver's client makes on the response, one failure each.
 const FAILURES = [
   {
     name: 'unparseable status line',

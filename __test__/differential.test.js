@@ -3,7 +3,8 @@
 // (faye-websocket 0.11.4 + websocket-driver 0.8.0) AND the implementation
 // under test, and asserts identical server-side event records and identical
 // bytes received by a raw TCP client. Each scenario also checks faye's result
-// against the behaviour reference, so a broken harness cannot pass silently.
+// against what faye is known to do (written out in the scenario), so a broken
+// harness cannot pass silently.
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const H = require('./helpers');

@@ -42,7 +42,8 @@ const CR_OR_LF_ALL = /[\r\n]/g;
 // An `event` or `id` value, as faye writes it (`'' + value`, so the same
 // conversion as its string concatenation), minus every CR and LF. faye writes
 // the value as it is, so `id: '1\r\nevent: x'` or `event: 'a\n\ndata: b'`
-// would add fields or whole events (conformance-and-bad-input.md item 21).
+// would add fields or whole events: an id taken from a request (a
+// Last-Event-ID echoed back, say) could inject lines into the stream.
 // Removing the line breaks keeps one field on one line; a value left empty is
 // dropped, as faye drops empty values. Values without CR or LF, the usual
 // case, give faye's bytes.
