@@ -430,7 +430,7 @@ describe('streams and flow control', () => {
   async function saturate(p) {
     const big = Buffer.alloc(1024 * 1024, 1);
     let sent = 0;
-    let drained = false;
+    let drained;
     p.ws.on('drain', () => { drained = true; });
     while (sent < 64) {
       let ret = true;

@@ -268,7 +268,7 @@ function maskedFrame(first, payload) {
   return Buffer.concat([header, key, body]);
 }
 
-function closeOf(url, frames, server) {
+function closeOf(url, frames) {
   return new Promise((resolve) => {
     rawUpgrade(url, 'permessage-deflate').then(({ socket, rest }) => {
       let data = rest;

@@ -13,7 +13,6 @@ const Faye = require('faye-websocket').EventSource;
 const Ours = require('../lib/eventsource');
 
 const T = { timeout: 10000 };
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const REQUEST =
   'GET /stream?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n';
@@ -221,7 +220,7 @@ describe('EventSource bytes: faye-websocket 0.11.4 vs ours', () => {
   test('Last-Event-ID, X-Forwarded-Proto and the url', T, () =>
     compare(() => ({
       request: 'Last-Event-ID: 17\r\nX-Forwarded-Proto: https\r\n',
-      run(es, log) { es.on('open', () => es.close()); },
+      run(es) { es.on('open', () => es.close()); },
     }), (text, faye) => {
       assert.equal(faye.log[0].url, 'https://127.0.0.1/stream?x=1');
       assert.equal(faye.log[0].lastEventId, '17');

@@ -87,9 +87,6 @@ const events = (child, name) => child.lines.filter((l) => l.startsWith('{')).map
 before(ensureVenv);
 after(() => children.forEach((child) => child.kill('SIGKILL')));
 
-// websockets' permessage-deflate default, and the header when nothing is negotiated.
-const PYTHON_CLIENT_OFFER_ACCEPTED = /^permessage-deflate(; client_max_window_bits=\d+)?$/;
-
 describe('websockets (Python) client -> our server', () => {
   for (const [name, ours, theirs, negotiated] of [
     ['deflate both ways', [deflate], 'deflate', true],

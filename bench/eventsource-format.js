@@ -38,7 +38,7 @@ if (process.env.ES_FORMAT_ADDON) addon = require(process.env.ES_FORMAT_ADDON);
 let binding = null;
 try {
   binding = require('../lib/binding');
-} catch (error) {
+} catch {
   binding = null;
 }
 

@@ -290,7 +290,7 @@ async function startServer(w, impl) {
         clearTimeout(timer);
         try {
           resolve(JSON.parse(out.slice(0, nl)));
-        } catch (e) {
+        } catch {
           reject(new Error(`${impl} server said ${out.slice(0, nl)}`));
         }
       }
@@ -673,7 +673,7 @@ async function main() {
   try {
     require('../lib/binding');
   } catch (e) {
-    throw new Error(`the addon does not load (run npm install or npm run build): ${e.message}`);
+    throw new Error(`the addon does not load (run npm install or npm run build): ${e.message}`, { cause: e });
   }
 
   const only = opt('--only', null);

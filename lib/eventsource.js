@@ -171,7 +171,7 @@ class EventSource extends Stream {
     let flowing;
     try {
       flowing = stream.write(chunk, 'utf8');
-    } catch (error) {
+    } catch {
       return false;
     }
     // The socket drained while this was queued: its 'drain' was held back.

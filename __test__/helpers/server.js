@@ -27,7 +27,7 @@ function startServer(Impl, onSocket, opts = {}) {
   server.on('upgrade', (req, socket, head) => {
     const protocols = typeof opts.protocols === 'function' ? opts.protocols(req) : opts.protocols;
     const options = typeof opts.options === 'function' ? opts.options(req) : opts.options;
-    let ws = null;
+    let ws;
     try {
       ws = new Impl(req, socket, head, protocols, options);
     } catch (error) {
