@@ -26,8 +26,12 @@ for (const [set, what] of Object.entries(SETS)) {
   test(`Autobahn|Testsuite ${set} (${what}) matches faye-websocket 0.11.4`, { timeout: 15 * 60 * 1000 }, async (t) => {
     const child = spawn(process.execPath, [RUN, `--${set}`], { stdio: ['ignore', 'pipe', 'pipe'], signal: t.signal });
     let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
-    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
     const code = await new Promise((resolve) => {
       child.on('error', () => {}); // abort on timeout: 'close' still follows
       child.on('close', (status, signal) => resolve(status ?? signal));

@@ -51,7 +51,10 @@ async function cleanup() {
 }
 
 function acceptFor(key) {
-  return crypto.createHash('sha1').update(key + GUID).digest('base64');
+  return crypto
+    .createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -119,7 +119,9 @@ class EventSource extends Stream {
         'Connection: close\r\n' +
         headers +
         '\r\n' +
-        'retry: ' + Math.floor(this._retry * 1000) + '\r\n\r\n'
+        'retry: ' +
+        Math.floor(this._retry * 1000) +
+        '\r\n\r\n'
     );
 
     // faye re-emits every socket 'drain'. One that comes while events are

@@ -69,7 +69,11 @@ class WebSocket extends Connection {
         negotiation = this._extensions.serverNegotiation(header(request, 'sec-websocket-extensions'));
       } catch (error) {
         if (!(error instanceof SyntaxError)) {
-          negotiation = { error: error instanceof Error ? error.message : String(error), useDeflate: false, allowedRsv: 0 };
+          negotiation = {
+            error: error instanceof Error ? error.message : String(error),
+            useDeflate: false,
+            allowedRsv: 0,
+          };
         }
       }
     }

@@ -15,10 +15,13 @@ const live = new Set();
  * Resolves to { port, server, sockets, close() }.
  */
 function startServer(Impl, onSocket, opts = {}) {
-  const server = http.createServer(opts.onRequest || ((req, res) => {
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found');
-  }));
+  const server = http.createServer(
+    opts.onRequest ||
+      ((req, res) => {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('not found');
+      })
+  );
   const sockets = new Set();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -31,7 +34,11 @@ function startServer(Impl, onSocket, opts = {}) {
     try {
       ws = new Impl(req, socket, head, protocols, options);
     } catch (error) {
-      try { if (onSocket) onSocket(null, req, socket, head, error); } finally { socket.destroy(); }
+      try {
+        if (onSocket) onSocket(null, req, socket, head, error);
+      } finally {
+        socket.destroy();
+      }
       return;
     }
     if (onSocket) onSocket(ws, req, socket, head);

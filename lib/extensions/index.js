@@ -250,7 +250,13 @@ function sendThroughPipeline(conn, data) {
   }
   const isBinary = Buffer.isBuffer(data);
   const payload = toBytes(data);
-  const message = { rsv1: false, rsv2: false, rsv3: false, opcode: isBinary ? OPCODE_BINARY : OPCODE_TEXT, data: payload };
+  const message = {
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: isBinary ? OPCODE_BINARY : OPCODE_TEXT,
+    data: payload,
+  };
   const bytes = payload.length;
   conn._pipelineBytes += bytes;
   pipeline.processOutgoingMessage(message, (error, out) => {
