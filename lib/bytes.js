@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // A message, ping payload or close reason as bytes, as websocket-driver
 // converts them: a Buffer as it is, anything else as the UTF-8 of its

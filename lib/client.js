@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // WebSocket.Client: faye's lib/faye/websocket/client.js with websocket-driver's
 // client and proxy (driver/client.js, driver/proxy.js) replaced by the native

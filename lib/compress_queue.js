@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // Messages compressed off the JS thread (native permessage-deflate, no JS
 // extensions), as ws's sender.js owns its compression queue. A message at
@@ -15,6 +16,8 @@
 //   _compressingBytes their bytes, for bufferedAmount and backpressure
 //   _closeAfterQueue  [code, reason bytes] of a close() made meanwhile
 
+/** @typedef {import('./connection').Connection} Connection */
+
 const outbox = require('./outbox');
 const { scheduleFlush } = require('./flush_queue');
 const { CLOSED, SEND_REFUSED } = require('./contract');
@@ -25,6 +28,7 @@ const { CLOSED, SEND_REFUSED } = require('./contract');
 const OFF_THREAD_MIN = 64 * 1024;
 
 // `send` for a large message, or any message while the queue is not empty.
+/** @param {Connection} conn */
 function sendCompressed(conn, data) {
   const isBinary = Buffer.isBuffer(data);
   if (!isBinary) data = String(data);
@@ -37,12 +41,14 @@ function sendCompressed(conn, data) {
 }
 
 // `close` while messages wait: the close frame follows them.
+/** @param {Connection} conn */
 function closeAfterQueue(conn, code, reason) {
   conn._closeAfterQueue = conn._closeAfterQueue || [code, reason];
 }
 
 // Sends the messages at the head of the queue, up to the next one to
 // compress off-thread; once the queue is empty, the waiting close.
+/** @param {Connection} conn */
 function compressNext(conn) {
   const session = conn._session;
   const queue = conn._compressQueue;
@@ -70,6 +76,7 @@ function compressNext(conn) {
 }
 
 // The head of the queue came back compressed (with the compressor).
+/** @param {Connection} conn */
 function compressed(conn, item, result) {
   const queue = conn._compressQueue;
   if (!queue || conn.readyState === CLOSED) return;

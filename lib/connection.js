@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The WebSocket API shared by the server socket and the client: faye's
 // lib/faye/websocket/api.js, with websocket-driver replaced by the native
@@ -92,18 +93,24 @@ function releaseTable() {
 // gets closures of its own.
 const kConnection = Symbol('connection');
 
+/** @typedef {import('net').Socket & { [kConnection]: Connection }} SharedSocket */
+
+/** @this {SharedSocket} */
 function onSocketData(chunk) {
   this[kConnection]._receive(chunk);
 }
 
+/** @this {SharedSocket} */
 function onSocketDrain() {
   drained(this[kConnection]);
 }
 
+/** @this {SharedSocket} */
 function onSocketClose() {
   this[kConnection]._finalizeClose();
 }
 
+/** @this {SharedSocket} */
 function onSocketError(error) {
   this[kConnection]._onSocketError(error);
 }
@@ -135,30 +142,42 @@ class Connection extends Stream {
   constructor() {
     super();
     // This file: the socket, the session and the API's state.
+    /** @type {import('net').Socket} */
     this._stream = null;
     this._protocol = null;
+    /** @type {import('./binding').NativeSession} */
     this._session = null;
-    this._inputBacklog = null; // chunks waiting while a large message inflates
+    /** @type {Buffer[] | null} chunks waiting while a large message inflates */
+    this._inputBacklog = null;
     this._inputPaused = false;
+    /** @type {number | undefined} */
     this._pingInterval = undefined;
     this._pingId = 0;
-    this._pingCallbacks = null; // a Map once ping() is given a callback
+    /** @type {Map<string, () => void> | null} once ping() is given a callback */
+    this._pingCallbacks = null;
+    /** @type {[string, number] | null} */
     this._closeParams = null;
     // extensions/: JS extensions.
     this._maxLength = 0;
-    this._extensions = undefined; // the client's own, or `_initialize`'s
-    this._pipeline = null; // once the handshake activated the extensions
+    /** @type {import('./extensions').Extensions | null | undefined} the client's own, or `_initialize`'s */
+    this._extensions = undefined;
+    /** @type {import('./extensions/pipeline').Pipeline | null} once the handshake activated the extensions */
+    this._pipeline = null;
     this._pipelineBytes = 0; // sent, still in the pipeline
-    this._connectingFrames = null; // frames sent before the pipeline exists
+    /** @type {Array<[string, any, Function?]> | null} frames sent before the pipeline exists */
+    this._connectingFrames = null;
     // compress_queue.js: native permessage-deflate off the JS thread.
     this._deflate = false; // native permessage-deflate, known at open
-    this._compressQueue = null; // messages behind one compressed off-thread
+    /** @type {Array<{ data: any, isBinary: boolean, size: number }> | null} messages behind one compressed off-thread */
+    this._compressQueue = null;
     this._compressingBytes = 0; // their bytes
-    this._closeAfterQueue = null; // close() waiting for that queue
+    /** @type {[number, Buffer] | null} close() waiting for that queue */
+    this._closeAfterQueue = null;
     // outbox.js: bytes on their way to the socket.
     this._queuedBytes = 0; // accepted by send, still in the session's output
     this._writingBytes = 0; // handed to the socket, not yet written
-    this._directChunks = null; // output and large payloads, in order
+    /** @type {Array<number | Buffer> | null} output offsets and large payloads, in order */
+    this._directChunks = null;
     this._flushScheduled = false; // flush_queue.js's mark
   }
 
@@ -331,7 +350,10 @@ class Connection extends Stream {
   _receive(chunk) {
     const session = this._session;
     if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-    if (this._inputBacklog) return this._inputBacklog.push(chunk);
+    if (this._inputBacklog) {
+      this._inputBacklog.push(chunk);
+      return;
+    }
 
     const table = acquireTable();
     try {

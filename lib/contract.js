@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The JS↔Rust contract: every number and string that lib/ and the Rust core
 // must agree on, by name. The first group is exported by the addon

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The server-side EventSource: faye's lib/faye/eventsource.js, writing the
 // same bytes to the same socket, with these deliberate differences:

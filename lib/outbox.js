@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // A connection's outgoing bytes between `send` and the socket: what the
 // native session holds in its output, the large payloads that skip that
@@ -22,6 +23,8 @@
 // their own: one more object per connection costs memory, and one more
 // property load per message on the send path.
 
+/** @typedef {import('./connection').Connection} Connection */
+
 const { scheduleFlush } = require('./flush_queue');
 const { OPEN, CLOSED } = require('./contract');
 
@@ -32,12 +35,14 @@ const DIRECT_WRITE_MIN = 16 * 1024;
 
 // `bytes` went into the session's output: counted, and written on the next
 // tick with everything else queued in this one.
+/** @param {Connection} conn */
 function queue(conn, bytes) {
   conn._queuedBytes += bytes;
   scheduleFlush(conn);
 }
 
 // Counted only: the caller schedules the flush when its batch is done.
+/** @param {Connection} conn */
 function count(conn, bytes) {
   conn._queuedBytes += bytes;
 }
@@ -45,6 +50,11 @@ function count(conn, bytes) {
 // `session.sendBinary`, except that a large payload is not copied: the
 // session queues the frame header and the payload is written after the
 // output up to that point. Returns what `sendBinary` would.
+/**
+ * @param {Connection} conn
+ * @param {import('./binding').NativeSession} session
+ * @param {Buffer} data
+ */
 function sendBinary(conn, session, data) {
   const end = data.length >= DIRECT_WRITE_MIN && conn.readyState === OPEN ? session.beginBinary(data.length) : null;
   if (end === null) return session.sendBinary(data);
@@ -54,6 +64,7 @@ function sendBinary(conn, session, data) {
 
 // Whether `send` should answer false: the socket's buffer plus what is still
 // to reach it (here or in the compression queue) is at its high-water mark.
+/** @param {Connection} conn */
 function isFull(conn) {
   const socket = conn._stream;
   const queued = conn._queuedBytes + conn._compressingBytes;
@@ -61,12 +72,14 @@ function isFull(conn) {
 }
 
 // `bufferedAmount`'s share: bytes not yet written to the socket.
+/** @param {Connection} conn */
 function unwritten(conn) {
   return conn._queuedBytes + conn._writingBytes;
 }
 
 // Writes everything queued so far in one socket write (or one corked batch
 // when large payloads go out directly).
+/** @param {Connection} conn */
 function flush(conn) {
   const session = conn._session;
   const socket = conn._stream;
@@ -113,6 +126,7 @@ function flush(conn) {
 }
 
 // The socket's 'drain': reading resumes unless the application paused it.
+/** @param {Connection} conn */
 function drained(conn) {
   conn._writeBlocked = false;
   if (!conn._inputPaused) conn._stream.resume();
@@ -120,6 +134,7 @@ function drained(conn) {
 }
 
 // Closed: nothing more is written, and nothing counts as buffered.
+/** @param {Connection} conn */
 function clear(conn) {
   conn._queuedBytes = conn._writingBytes = 0;
   conn._directChunks = null;
@@ -127,7 +142,12 @@ function clear(conn) {
 
 // The output cut at the offsets `sendBinary` recorded, with each payload in
 // its place: `chunks` is [offset, payload, offset, payload, …].
+/**
+ * @param {Buffer} output
+ * @param {any[]} chunks
+ */
 function interleave(output, chunks) {
+  /** @type {Buffer[]} */
   const parts = [];
   let start = 0;
   for (let i = 0; i < chunks.length; i += 2) {

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The server-side WebSocket: faye's lib/faye/websocket.js, on the socket Node
 // hands to an http server's 'upgrade' listener.

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // permessage-deflate as a stage of the JS pipeline, run by the native codec
 // of the connection's session, so the bytes on the wire are what faye's

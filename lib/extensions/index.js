@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // Extensions other than permessage-deflate, through websocket-extensions
 // 0.2.0's protocol, laid out as its lib/ is: the registry here (its
@@ -48,6 +49,8 @@ const {
   ERROR_TOO_LARGE,
   ERROR_INVALID_UTF8,
 } = require('../contract');
+
+/** @typedef {import('../connection').Connection} Connection */
 
 // ----- the registry (websocket_extensions.js) -----
 
@@ -225,6 +228,7 @@ function createExtensions(options, session, maxLength) {
 }
 
 // The handshake activated the extensions: frames sent meanwhile go out.
+/** @param {Connection} conn */
 function startPipeline(conn) {
   const extensions = conn._extensions;
   conn._pipeline = extensions.pipeline;
@@ -241,6 +245,7 @@ function startPipeline(conn) {
 // websocket-driver's frame() for a message: through the pipeline, then
 // framed with the RSV bits it set. Before the handshake is done the frame
 // waits, as in faye's queue.
+/** @param {Connection} conn */
 function sendThroughPipeline(conn, data) {
   const pipeline = conn._pipeline;
   if (!pipeline) {
@@ -272,6 +277,7 @@ function sendThroughPipeline(conn, data) {
 
 // A ping before the handshake activated the extensions waits, in order with
 // the messages; false when it can go now.
+/** @param {Connection} conn */
 function holdPing(conn, message, callback) {
   if (conn._pipeline || conn._session.readyState !== CONNECTING) return false;
   (conn._connectingFrames = conn._connectingFrames || []).push(['ping', message, callback]);
@@ -280,6 +286,7 @@ function holdPing(conn, message, callback) {
 
 // hybi.js `_emitMessage` after the pipeline, for an EVENT_RAW message: its
 // error, the length check on what it produced, then the UTF-8 check.
+/** @param {Connection} conn */
 function receiveRaw(conn, chunk, flags, start, end) {
   const session = conn._session;
   const data = flags & RAW_TAKEN ? session.takeBuffer() : chunk.subarray(start, end);
@@ -304,6 +311,7 @@ function receiveRaw(conn, chunk, flags, start, end) {
 
 // close() once open: the close frame follows the messages still in the
 // pipeline.
+/** @param {Connection} conn */
 function closeThroughPipeline(conn, code, reason) {
   const session = conn._session;
   if (!session.beginClosing()) return;
@@ -315,12 +323,14 @@ function closeThroughPipeline(conn, code, reason) {
   });
 }
 
+/** @param {Connection} conn */
 function failFromPipeline(conn, error) {
   const type = error.type || 'extension_error';
   fail(conn, typeof type === 'string' ? ERROR_CODES[type] : type, error.message);
 }
 
 // websocket-driver's `_fail` → `_shutdown` for a failure found in JS.
+/** @param {Connection} conn */
 function fail(conn, code, message) {
   const frame = conn._session.shutdown();
   if (frame === SHUTDOWN_IGNORED) return;
@@ -329,6 +339,7 @@ function fail(conn, code, message) {
 
 // `_shutdown` (also for an EVENT_SHUTDOWN): the pipeline drains and closes
 // its sessions, then the close frame (if due), the error and the close.
+/** @param {Connection} conn */
 function shutdownAfterPipeline(conn, code, reason, sendFrame, error) {
   const finish = () => {
     if (sendFrame) conn._session.writeClose(code, Buffer.from(reason, 'utf8'));

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // websocket-extensions 0.2.0's parser.js: the Sec-WebSocket-Extensions
 // header, parsed natively, and its serialisation.

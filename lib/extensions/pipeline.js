@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // websocket-extensions 0.2.0's pipeline/ (cell.js, functor.js, pledge.js,
 // index.js): messages pass through the sessions, incoming in reverse order
