@@ -8,9 +8,11 @@
 // waits behind it in order.
 //
 // The state lives on the Connection, in fields its constructor initialises
-// (see connection.js), and only this file writes it:
+// (see connection.js), and only this file writes it, except that
+// connection.js sets `_deflate` at open and zeroes `_compressingBytes` at
+// close:
 //
-//   _deflate          native permessage-deflate is active (set at open)
+//   _deflate          native permessage-deflate is active
 //   _compressQueue    [{data, isBinary, size}], the head being compressed;
 //                     null when nothing waits
 //   _compressingBytes their bytes, for bufferedAmount and backpressure

@@ -29,8 +29,8 @@ const { scheduleFlush } = require('./flush_queue');
 const { OPEN, CLOSED } = require('./contract');
 
 // Payloads at least this long go to the socket as they are, after a header
-// frame, instead of being copied into the session's output (server only:
-// `beginBinary` returns null for a client, which masks).
+// frame, instead of being copied into the session's output (server only,
+// and not with permessage-deflate: `beginBinary` returns null otherwise).
 const DIRECT_WRITE_MIN = 16 * 1024;
 
 // `bytes` went into the session's output: counted, and written on the next
