@@ -7,7 +7,7 @@
 const assert = require('node:assert/strict');
 const net = require('net');
 const { test, after } = require('node:test');
-const { Client, activeSockets, cleanup, delay, record, within, startRawServer } = require('./client-helpers');
+const { Client, activeSockets, cleanup, delay, record, within, startRawServer } = require('../helpers/client');
 
 after(cleanup);
 

@@ -25,7 +25,7 @@ const SIZES = [200, 1000, 8000, 65000]; // event payload sizes, in turn
 
 const SERVER = `
 const http = require('http');
-const EventSource = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'eventsource.js'))});
+const EventSource = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'eventsource.js'))});
 const [TOTAL, SIZES, HONOUR] = [${TOTAL}, ${JSON.stringify(SIZES)}, process.argv[1] === 'honour'];
 const pads = SIZES.map((size) => 'x'.repeat(size));
 const rss = () => process.memoryUsage().rss;
@@ -176,7 +176,7 @@ test("control: ignoring send()'s answer buffers the data, and the RSS shows it",
 test('readable.pipe(es) waits for drain: a 20 MB readable into a stopped reader', { timeout: 30000 }, async (t) => {
   const http = require('node:http');
   const { Readable } = require('node:stream');
-  const EventSource = require('../lib/eventsource');
+  const EventSource = require('../../lib/eventsource');
   const COUNT = 2000;
   const pad = 'y'.repeat(10000);
   let pulled = 0;

@@ -15,7 +15,7 @@ const {
   makeCertificate,
   startEchoServer,
   startProxy,
-} = require('./client-helpers');
+} = require('../helpers/client');
 
 after(cleanup);
 

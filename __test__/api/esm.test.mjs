@@ -12,7 +12,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const name = process.env.IMPL || 'faye-websocket-native';
 const isOriginal = name === 'faye-websocket';
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test(`dynamic import of ${name}: default is the CJS constructor, named exports equal the CJS properties`, async () => {
   const mod = await import(name);

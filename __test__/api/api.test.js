@@ -4,7 +4,7 @@
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('http');
-const H = require('./helpers');
+const H = require('../helpers');
 const { F, impl, isOriginal, openPair, startServer, RawClient, delay, cleanupAll } = H;
 
 after(cleanupAll);
@@ -91,7 +91,7 @@ describe('module surface', () => {
 
 describe('isWebSocket', () => {
   const faye = require('faye-websocket');
-  const ours = require('..');
+  const ours = require('../..');
   const connections = [
     undefined,
     '',
@@ -509,7 +509,7 @@ describe('close()', () => {
   test('a peer that never answers our close frame gets close 1006 after the close timeout', T, async () => {
     const settings = isOriginal
       ? require('faye-websocket/lib/faye/websocket/api')
-      : require('../lib/connection').settings;
+      : require('../../lib/connection').settings;
     const key = isOriginal ? 'CLOSE_TIMEOUT' : 'closeTimeout';
     const saved = settings[key];
     settings[key] = 300;

@@ -7,7 +7,7 @@
 // harness cannot pass silently.
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
-const H = require('./helpers');
+const H = require('../helpers');
 const { F, impl, faye, isOriginal, runScenario, RawClient, startServer, record, delay } = H;
 
 after(H.cleanupAll);

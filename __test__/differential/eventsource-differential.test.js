@@ -10,7 +10,7 @@ const http = require('node:http');
 const net = require('node:net');
 
 const Faye = require('faye-websocket').EventSource;
-const Ours = require('../lib/eventsource');
+const Ours = require('../../lib/eventsource');
 
 const T = { timeout: 10000 };
 

@@ -6,11 +6,11 @@ const assert = require('node:assert/strict');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const WS = require('ws');
-const { impl, startServer, within, cleanupAll } = require('./helpers');
+const { impl, startServer, within, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 
-const implPath = path.join(__dirname, 'helpers', 'impl.js');
+const implPath = path.join(__dirname, '..', 'helpers', 'impl.js');
 const workerSource = `
   const { parentPort, workerData } = require('worker_threads');
   const http = require('http');

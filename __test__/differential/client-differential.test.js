@@ -18,7 +18,7 @@ const {
   startEchoServer,
   startProxy,
   startRawServer,
-} = require('./client-helpers');
+} = require('../helpers/client');
 
 after(cleanup);
 

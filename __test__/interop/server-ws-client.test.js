@@ -4,7 +4,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
 const WS = require('ws');
-const { impl, startServer, record, delay, within, cleanupAll } = require('./helpers');
+const { impl, startServer, record, delay, within, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 

@@ -9,7 +9,7 @@ const http = require('http');
 const crypto = require('crypto');
 const { spawnSync } = require('child_process');
 const WS = require('ws');
-const Native = require('..');
+const Native = require('../..');
 
 const T = { timeout: 120000 };
 const servers = [];
@@ -157,7 +157,7 @@ test('16 MiB compressed messages inflate in slices, in order, both with our clie
 test('close during an off-thread compression, then the process exits on its own', T, () => {
   const script = `
     const http = require('http');
-    const Native = require(${JSON.stringify(require.resolve('..'))});
+    const Native = require(${JSON.stringify(require.resolve('../..'))});
     const server = http.createServer();
     server.on('upgrade', (req, socket, body) => {
       const ws = new Native(req, socket, body, [], { extensions: [Native.deflate] });

@@ -15,10 +15,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const deflate = require('permessage-deflate');
-const WebSocket = require('..');
+const WebSocket = require('../..');
 
 const REQUIREMENT = 'websockets==17.4';
-const PY_DIR = path.join(__dirname, 'python');
+const PY_DIR = path.join(__dirname, '..', 'python');
 const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'faye-websocket-native');
 const venv = path.join(cacheDir, 'python-websockets-venv');
 const python = path.join(venv, 'bin', 'python');

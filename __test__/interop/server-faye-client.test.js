@@ -4,7 +4,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
-const { impl, faye, startServer, record, delay, cleanupAll } = require('./helpers');
+const { impl, faye, startServer, record, delay, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 const T = { timeout: 15000 };

@@ -15,8 +15,8 @@ const tls = require('node:tls');
 const { Readable, Stream } = require('node:stream');
 
 const FayeWebSocket = require('faye-websocket');
-const EventSource = require('../lib/eventsource');
-const { makeCertificate } = require('./helpers/certificate');
+const EventSource = require('../../lib/eventsource');
+const { makeCertificate } = require('../helpers/certificate');
 
 const T = { timeout: 15000 };
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,7 +86,7 @@ describe('module shape', () => {
   });
 
   test("require('..').EventSource is this class", () => {
-    assert.equal(require('..').EventSource, EventSource);
+    assert.equal(require('../..').EventSource, EventSource);
   });
 
   test("isEventSource is faye's rule", () => {
@@ -196,7 +196,7 @@ describe('events, properties and closing', () => {
   test('nothing keeps the process alive after close (child process exits by itself)', T, async () => {
     const script = `
       const http = require('http'), net = require('net');
-      const EventSource = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'eventsource.js'))});
+      const EventSource = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'eventsource.js'))});
       let count = 0;
       const server = http.createServer((req, res) => {
         const es = new EventSource(req, res, { ping: 0.01 });

@@ -10,7 +10,7 @@ const crypto = require('crypto');
 const WS = require('ws');
 const Faye = require('faye-websocket');
 const deflate = require('permessage-deflate');
-const Native = require('..');
+const Native = require('../..');
 
 const T = { timeout: 60000 };
 const servers = [];

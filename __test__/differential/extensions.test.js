@@ -9,8 +9,8 @@ const assert = require('node:assert/strict');
 const http = require('http');
 const Faye = require('faye-websocket');
 const pmd = require('permessage-deflate');
-const Native = require('..');
-const { runScenario, delay, cleanupAll, F } = require('./helpers');
+const Native = require('../..');
+const { runScenario, delay, cleanupAll, F } = require('../helpers');
 
 after(cleanupAll);
 const T = { timeout: 30000 };
