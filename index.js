@@ -1,9 +1,15 @@
 'use strict';
+// @ts-check
 
 // require('faye-websocket-native') has faye-websocket's shape: the server
 // constructor, with the same properties in the same order.
-const { WebSocket, isWebSocket } = require('./lib/server');
+const server = require('./lib/server');
 const { validateOptions } = require('./lib/options');
+
+// The constructor gains the module's properties below (index.d.ts declares
+// the result for users).
+const WebSocket = /** @type {typeof server.WebSocket & Record<string, unknown>} */ (server.WebSocket);
+const { isWebSocket } = server;
 
 WebSocket.isWebSocket = isWebSocket;
 WebSocket.validateOptions = function (options, validKeys) {

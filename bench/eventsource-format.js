@@ -38,7 +38,7 @@ if (process.env.ES_FORMAT_ADDON) addon = require(process.env.ES_FORMAT_ADDON);
 let binding = null;
 try {
   binding = require('../lib/binding');
-} catch (error) {
+} catch {
   binding = null;
 }
 
@@ -133,8 +133,13 @@ async function e2e() {
       // The same send(), with the formatting done by the Rust function.
       EventSource.prototype.send = function (msg, opts) {
         if (this.readyState > 1) return false;
-        return this._write(addon.formatEventBench(String(msg), opts && opts.event ? '' + opts.event : null,
-          opts && opts.id ? '' + opts.id : null));
+        return this._write(
+          addon.formatEventBench(
+            String(msg),
+            opts && opts.event ? '' + opts.event : null,
+            opts && opts.id ? '' + opts.id : null
+          )
+        );
       };
       await endToEnd('Rust formatter via napi', message, options, total, 100);
     }

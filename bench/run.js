@@ -218,9 +218,10 @@ const [SOFT_NOFILE, HARD_NOFILE] = (sh('sh', ['-c', 'ulimit -n; ulimit -Hn']) ||
 
 function machine() {
   let cpu = os.cpus()[0] ? os.cpus()[0].model : 'unknown';
-  const ports = (fs.existsSync('/proc/sys/net/ipv4/ip_local_port_range')
-    ? fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-    : '32768 60999'
+  const ports = (
+    fs.existsSync('/proc/sys/net/ipv4/ip_local_port_range')
+      ? fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      : '32768 60999'
   )
     .trim()
     .split(/\s+/)
@@ -232,7 +233,10 @@ function machine() {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     rustc: sh('rustc', ['-V']) || 'unknown',
-    loadavg_start: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadavg_start: os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' '),
     pinning: PIN ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'none',
     nofile: `${SOFT_NOFILE}/${HARD_NOFILE}`,
     ephemeral_ports: ports[1] - ports[0] + 1,
@@ -291,7 +295,7 @@ async function startServer(w, impl) {
         clearTimeout(timer);
         try {
           resolve(JSON.parse(out.slice(0, nl)));
-        } catch (e) {
+        } catch {
           reject(new Error(`${impl} server said ${out.slice(0, nl)}`));
         }
       }
@@ -392,7 +396,8 @@ async function measure(w, impl, mach) {
     r.server_cpu_us_per_msg = count > 0 ? (r.server_cpu_s * 1e6) / count : NaN;
     r.value = r[w.metric];
     const bad = r.errors || r.mismatches || r.unfinished || !(r.value > 0) || r.exit_code !== 0;
-    if (bad) r.failed = `errors ${r.errors}, mismatches ${r.mismatches || 0}, unfinished ${r.unfinished}: ${r.first_error}`;
+    if (bad)
+      r.failed = `errors ${r.errors}, mismatches ${r.mismatches || 0}, unfinished ${r.unfinished}: ${r.first_error}`;
     if (server.child.exitCode !== null) r.failed = `server exited: ${server.stderr().trim().slice(-300)}`;
     return r;
   } finally {
@@ -404,12 +409,26 @@ async function measureIdle(w, impl, server, mach) {
   const pid = server.pid;
   const port = server.info.port;
   // Warm the server's code paths with a few full cycles, then GC and read the baseline.
-  await runLoadgen(['connect', '--port', port, '--conc', 4, '--warmup', 0, '--duration', 0.3, '--src-ips', 1], 60, () => {});
+  await runLoadgen(
+    ['connect', '--port', port, '--conc', 4, '--warmup', 0, '--duration', 0.3, '--src-ips', 1],
+    60,
+    () => {}
+  );
   process.kill(pid, 'SIGUSR2');
   await sleep(400);
   const before = rssKb(pid);
   let after;
-  const args = ['idle', '--port', port, '--conns', IDLE_CONNS, '--hold', 120, '--src-ips', srcIps(IDLE_CONNS, mach.ephemeral_ports)];
+  const args = [
+    'idle',
+    '--port',
+    port,
+    '--conns',
+    IDLE_CONNS,
+    '--hold',
+    120,
+    '--src-ips',
+    srcIps(IDLE_CONNS, mach.ephemeral_ports),
+  ];
   if (impl === 'tcp') args.push('--tcp');
   const r = await runLoadgen(
     args,
@@ -422,13 +441,14 @@ async function measureIdle(w, impl, server, mach) {
       after = rssKb(pid);
       child.stdin.end('release\n');
     },
-    true,
+    true
   );
   r.rss_before_kb = before;
   r.rss_after_kb = after;
   r.kb_per_conn = r.opened > 0 ? (after - before) / r.opened : NaN;
   r.value = r.kb_per_conn;
-  if (r.errors || r.opened !== IDLE_CONNS || !(r.value > 0)) r.failed = `opened ${r.opened}/${IDLE_CONNS}, errors ${r.errors}: ${r.first_error}`;
+  if (r.errors || r.opened !== IDLE_CONNS || !(r.value > 0))
+    r.failed = `opened ${r.opened}/${IDLE_CONNS}, errors ${r.errors}: ${r.first_error}`;
   return r;
 }
 
@@ -478,9 +498,7 @@ function summarize(results) {
     row.ratio = { ws: m('native') / m('ws'), faye: m('native') / m('faye'), tcp: m('native') / m('tcp') };
     row.fayeToWs = m('faye') / m('ws');
     row.met = w.target
-      ? Object.entries(w.target).every(([k, t]) =>
-          w.lower ? row.ratio[k] <= t : row.ratio[k] >= t,
-        )
+      ? Object.entries(w.target).every(([k, t]) => (w.lower ? row.ratio[k] <= t : row.ratio[k] >= t))
       : null;
     if (!Object.keys(w.target || {}).every((k) => Number.isFinite(row.ratio[k]))) row.met = null;
     rows.push(row);
@@ -507,7 +525,7 @@ function markdown(rows, mach, opts) {
   const lines = [];
   const label = opts.quick
     ? `**Quick validation run** (\`npm run bench -- --quick\`: ${opts.rounds} rounds × ${opts.duration} s, ${opts.idleConns} idle connections): ` +
-      'checks that every server and workload works; the figures are not the suite\'s results.'
+      "checks that every server and workload works; the figures are not the suite's results."
     : opts.custom
       ? `**Custom run** (\`node bench/run.js ${opts.custom}\`): ${opts.rounds} rounds × ${opts.duration} s; not the full suite.`
       : `Full run (\`npm run bench\`): ${opts.rounds} rounds × ${opts.duration} s per server and workload, interleaved.`;
@@ -516,16 +534,16 @@ function markdown(rows, mach, opts) {
     `Machine: ${mach.cpu}, ${mach.cores} cores, ${mach.memory_gb} GB; ${mach.os}; Node ${mach.node}; ${mach.rustc}; ` +
       `pinning: ${mach.pinning}; load average at start ${mach.loadavg_start}, at end ${mach.loadavg_end}; ` +
       `commit ${mach.commit}; ${mach.date}.`,
-    '',
+    ''
   );
   lines.push(
     `Median (min–max) over the rounds. ws is ${opts.versions.ws || 'ws'} with bufferutil ${opts.versions.bufferutil || '(missing!)'}; ` +
       `faye-websocket ${opts.versions.faye || ''}${opts.versions.pmd ? ` with permessage-deflate ${opts.versions.pmd} for the compression row` : ''}. ` +
       'MB/s counts payload bytes one way.',
-    '',
+    ''
   );
   lines.push(
-    '| workload | unit | faye-websocket-native | ws + bufferutil | faye-websocket | raw net | native ÷ ws | native ÷ faye | faye ÷ ws | target | met |',
+    '| workload | unit | faye-websocket-native | ws + bufferutil | faye-websocket | raw net | native ÷ ws | native ÷ faye | faye ÷ ws | target | met |'
   );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -533,13 +551,22 @@ function markdown(rows, mach, opts) {
     lines.push(
       `| ${r.w.title} | ${r.w.unit}${r.w.lower ? ' (lower is better)' : ''} | ${servers
         .map((s) => cell(r.cells[s], r.w.unit))
-        .join(' | ')} | ${fmtRatio(r.ratio.ws)}${extra} | ${fmtRatio(r.ratio.faye)} | ${fmtRatio(r.fayeToWs)} | ${targetText(r.w)} | ${
+        .join(
+          ' | '
+        )} | ${fmtRatio(r.ratio.ws)}${extra} | ${fmtRatio(r.ratio.faye)} | ${fmtRatio(r.fayeToWs)} | ${targetText(r.w)} | ${
         r.met === null ? (r.cells.native && r.cells.native.pending ? 'pending' : '–') : r.met ? 'yes' : 'no'
-      } |`,
+      } |`
     );
   }
-  lines.push('', 'Server CPU time per message (µs; per handshake, per event; utime+stime of the server process over the measured window, median):', '');
-  lines.push('| workload | faye-websocket-native | ws + bufferutil | faye-websocket | raw net |', '|---|---|---|---|---|');
+  lines.push(
+    '',
+    'Server CPU time per message (µs; per handshake, per event; utime+stime of the server process over the measured window, median):',
+    ''
+  );
+  lines.push(
+    '| workload | faye-websocket-native | ws + bufferutil | faye-websocket | raw net |',
+    '|---|---|---|---|---|'
+  );
   for (const r of rows) {
     if (r.w.idle) continue;
     const c = (s) => {
@@ -551,11 +578,12 @@ function markdown(rows, mach, opts) {
     lines.push(`| ${r.w.title} | ${servers.map(c).join(' | ')} |`);
   }
   const failures = rows.flatMap((r) =>
-    Object.entries(r.cells).flatMap(([s, c]) => (c.errors || []).map((e) => `- ${r.w.id} / ${s}: ${e}`)),
+    Object.entries(r.cells).flatMap(([s, c]) => (c.errors || []).map((e) => `- ${r.w.id} / ${s}: ${e}`))
   );
   if (failures.length) lines.push('', 'Failed runs (excluded from the medians):', '', ...failures);
   for (const r of rows) {
-    if (r.cells.native && r.cells.native.pending) lines.push('', `${r.w.title}: faye-websocket-native ${r.cells.native.pending}.`);
+    if (r.cells.native && r.cells.native.pending)
+      lines.push('', `${r.w.title}: faye-websocket-native ${r.cells.native.pending}.`);
   }
   lines.push('', `![ratio to ws](${path.relative(path.dirname(OUT), CHART).split(path.sep).join('/')})`);
   return lines.join('\n');
@@ -595,14 +623,23 @@ function svgChart(rows, opts) {
   for (const g of bars) {
     const gh = g.items.length * (barH + 4) + 14;
     parts.push(`<text x="${left - 8}" y="${y + gh / 2}" text-anchor="end" font-size="12">${esc(g.label)}</text>`);
-    if (g.base !== 'ws') parts.push(`<text x="${left - 8}" y="${y + gh / 2 + 14}" text-anchor="end" font-size="10" fill="#555">(÷ faye: ws has none)</text>`);
+    if (g.base !== 'ws')
+      parts.push(
+        `<text x="${left - 8}" y="${y + gh / 2 + 14}" text-anchor="end" font-size="10" fill="#555">(÷ faye: ws has none)</text>`
+      );
     let by = y + 4;
     for (const it of g.items) {
       if (it.pending || !Number.isFinite(it.v)) {
-        parts.push(`<text x="${left + 4}" y="${by + barH - 4}" font-size="11" fill="${colors[it.s]}">${esc(NAMES[it.s])}: ${it.pending ? 'pending' : 'no figure'}</text>`);
+        parts.push(
+          `<text x="${left + 4}" y="${by + barH - 4}" font-size="11" fill="${colors[it.s]}">${esc(NAMES[it.s])}: ${it.pending ? 'pending' : 'no figure'}</text>`
+        );
       } else {
-        parts.push(`<rect x="${left}" y="${by}" width="${(x(it.v) - left).toFixed(1)}" height="${barH}" fill="${colors[it.s]}"/>`);
-        parts.push(`<text x="${(x(it.v) + 4).toFixed(1)}" y="${by + barH - 4}" font-size="11">${it.v.toFixed(2)}×</text>`);
+        parts.push(
+          `<rect x="${left}" y="${by}" width="${(x(it.v) - left).toFixed(1)}" height="${barH}" fill="${colors[it.s]}"/>`
+        );
+        parts.push(
+          `<text x="${(x(it.v) + 4).toFixed(1)}" y="${by + barH - 4}" font-size="11">${it.v.toFixed(2)}×</text>`
+        );
       }
       by += barH + 4;
     }
@@ -612,10 +649,15 @@ function svgChart(rows, opts) {
   const axis = [];
   for (let v = 0; v <= maxV; v += maxV > 6 ? 1 : 0.5) {
     axis.push(`<line x1="${x(v).toFixed(1)}" y1="50" x2="${x(v).toFixed(1)}" y2="${y}" stroke="#eee"/>`);
-    axis.push(`<text x="${x(v).toFixed(1)}" y="${y + 14}" text-anchor="middle" font-size="10" fill="#555">${v}×</text>`);
+    axis.push(
+      `<text x="${x(v).toFixed(1)}" y="${y + 14}" text-anchor="middle" font-size="10" fill="#555">${v}×</text>`
+    );
   }
   const legend = Object.entries(colors)
-    .map(([s, c], i) => `<rect x="${left + i * 190}" y="30" width="12" height="12" fill="${c}"/><text x="${left + i * 190 + 16}" y="40" font-size="12">${esc(NAMES[s])}</text>`)
+    .map(
+      ([s, c], i) =>
+        `<rect x="${left + i * 190}" y="30" width="12" height="12" fill="${c}"/><text x="${left + i * 190 + 16}" y="40" font-size="12">${esc(NAMES[s])}</text>`
+    )
     .join('');
   const title = `Ratio to ws (1× = ws; memory: ws ÷ server; longer is better)${opts.quick ? ' — quick validation run' : ''}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
@@ -674,14 +716,15 @@ async function main() {
   try {
     require('../lib/binding');
   } catch (e) {
-    throw new Error(`the addon does not load (run npm install or npm run build): ${e.message}`);
+    throw new Error(`the addon does not load (run npm install or npm run build): ${e.message}`, { cause: e });
   }
 
   const only = opt('--only', null);
   const serversOnly = opt('--servers', null);
   const workloads = WORKLOADS.filter((w) => !only || only.split(',').includes(w.id));
   const mach = machine();
-  if (IDLE_CONNS + 1024 > HARD_NOFILE) console.error(`warning: hard open-files limit ${HARD_NOFILE} is below ${IDLE_CONNS + 1024}`);
+  if (IDLE_CONNS + 1024 > HARD_NOFILE)
+    console.error(`warning: hard open-files limit ${HARD_NOFILE} is below ${IDLE_CONNS + 1024}`);
   console.error(`machine: ${JSON.stringify(mach)}`);
   console.error(`rounds ${ROUNDS}, warm-up ${WARMUP} s, measured ${DURATION} s, idle connections ${IDLE_CONNS}`);
   const started = Date.now();
@@ -703,8 +746,12 @@ async function main() {
         const shown = r.failed
           ? `FAILED ${r.failed}`
           : `${fmt(r.value, w.unit)} ${w.unit}` +
-            (Number.isFinite(r.server_cpu_us_per_msg) ? `, server ${r.server_cpu_us_per_msg.toFixed(2)} µs cpu/msg (${(r.server_cpu_share * 100).toFixed(0)} % of a core), loadgen ${r.client_cpu_s} s cpu` : '') +
-            (w.idle ? ` (RSS ${r.rss_before_kb} → ${r.rss_after_kb} kB, ${r.opened} conns in ${r.open_seconds} s)` : '');
+            (Number.isFinite(r.server_cpu_us_per_msg)
+              ? `, server ${r.server_cpu_us_per_msg.toFixed(2)} µs cpu/msg (${(r.server_cpu_share * 100).toFixed(0)} % of a core), loadgen ${r.client_cpu_s} s cpu`
+              : '') +
+            (w.idle
+              ? ` (RSS ${r.rss_before_kb} → ${r.rss_after_kb} kB, ${r.opened} conns in ${r.open_seconds} s)`
+              : '');
         console.error(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${w.id} round ${round} ${impl}: ${shown}`);
       }
     }
@@ -718,14 +765,22 @@ async function main() {
   try {
     versions.pmd = require('permessage-deflate/package.json').version;
   } catch {}
-  mach.loadavg_end = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  mach.loadavg_end = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   mach.total_seconds = Math.round((Date.now() - started) / 1000);
 
-  const custom = ['--rounds', '--duration', '--warmup', '--only', '--servers', '--idle-conns'].some(flag) ? argv.join(' ') : null;
+  const custom = ['--rounds', '--duration', '--warmup', '--only', '--servers', '--idle-conns'].some(flag)
+    ? argv.join(' ')
+    : null;
   const opts = { quick, custom, rounds: ROUNDS, duration: DURATION, idleConns: IDLE_CONNS, versions };
   const resultsDir = path.join(__dirname, 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, `${quick ? 'quick' : 'full'}-latest.json`), JSON.stringify({ machine: mach, opts, results }, null, 1));
+  fs.writeFileSync(
+    path.join(resultsDir, `${quick ? 'quick' : 'full'}-latest.json`),
+    JSON.stringify({ machine: mach, opts, results }, null, 1)
+  );
   const rows = report(results, mach, opts);
   console.error(`done in ${mach.total_seconds} s`);
   const anyFailed = rows.some((r) => Object.values(r.cells).some((c) => c.failed));

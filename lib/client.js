@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // WebSocket.Client: faye's lib/faye/websocket/client.js with websocket-driver's
 // client and proxy (driver/client.js, driver/proxy.js) replaced by the native
@@ -12,13 +13,22 @@
 const net = require('net');
 const tls = require('tls');
 const native = require('./binding');
-const { Connection, createExtensions, CONNECTING } = require('./connection');
+const { Connection } = require('./connection');
+const { createExtensions, startPipeline } = require('./extensions');
 const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
 const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
 const { splitList } = require('./split_list');
 
-const { HANDSHAKE_PENDING, HANDSHAKE_FAILED } = native;
+const {
+  HANDSHAKE_PENDING,
+  HANDSHAKE_FAILED,
+  CONNECTING,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_ABNORMAL,
+  HANDSHAKE_FAILURE_PREFIX,
+  MAX_LENGTH_DEFAULT,
+} = require('./contract');
 
 // faye documents `net` (and rejects it by a bug); `handshakeTimeout` is ours.
 const CLIENT_OPTIONS = WEBSOCKET_OPTIONS.concat(['net', 'handshakeTimeout']);
@@ -111,7 +121,7 @@ class Client extends Connection {
     const timeout = handshakeTimeoutOption(options.handshakeTimeout);
     if (options.extensions) validateExtensions(options.extensions);
 
-    const session = new native.NativeSession(true, Number(options.maxLength) || 0);
+    const session = new native.NativeSession(true, Number(options.maxLength) || MAX_LENGTH_DEFAULT);
     configureDeflate(session, options.extensions);
     if (options.headers) {
       const [names, values] = headerOption(options.headers);
@@ -216,7 +226,7 @@ class Client extends Connection {
       try {
         this._extensions.activate(this.headers['sec-websocket-extensions']);
       } catch (error) {
-        session.failHandshake('Error during WebSocket handshake: ' + error.message);
+        session.failHandshake(HANDSHAKE_FAILURE_PREFIX + error.message);
         state = HANDSHAKE_FAILED;
       }
     }
@@ -225,7 +235,7 @@ class Client extends Connection {
       this._stage = STAGE_DONE;
       const message = session.handshakeError;
       this._emitError(message);
-      this._beginClose(message, 1002);
+      this._beginClose(message, CLOSE_PROTOCOL_ERROR);
       return;
     }
 
@@ -234,7 +244,7 @@ class Client extends Connection {
     this._stage = STAGE_OPEN;
     this._protocol = session.selectedProtocol || '';
     this._flush();
-    if (this._extensions) this._startPipeline();
+    if (this._extensions) startPipeline(this);
     this._open();
     const offset = session.bodyOffset;
     session.endHandshake();
@@ -250,7 +260,7 @@ class Client extends Connection {
       // faye leaves the socket open until the proxy hangs up; we close now.
       this._stage = STAGE_DONE;
       this._emitError("Can't establish a connection to the server at " + this._uri.href);
-      this._beginClose('', 1006);
+      this._beginClose('', CLOSE_ABNORMAL);
       return;
     }
 
@@ -282,7 +292,7 @@ class Client extends Connection {
     if (this.readyState !== CONNECTING) return;
     this._stage = STAGE_DONE;
     this._emitError(HANDSHAKE_TIMEOUT_MESSAGE);
-    this._beginClose('', 1006);
+    this._beginClose('', CLOSE_ABNORMAL);
   }
 
   _clearHandshakeTimer() {

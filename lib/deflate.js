@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // permessage-deflate, done natively. `require('faye-websocket-native').deflate`
 // is a plugin with the npm package's shape and `configure` options; it, and

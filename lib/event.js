@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // faye's Event: a plain object with the event's fields, not a DOM Event.
 // Fields are assigned in faye's order so that Object.keys() matches.

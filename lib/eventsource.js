@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The server-side EventSource: faye's lib/faye/eventsource.js, writing the
 // same bytes to the same socket, with these deliberate differences:
@@ -42,7 +43,8 @@ const CR_OR_LF_ALL = /[\r\n]/g;
 // An `event` or `id` value, as faye writes it (`'' + value`, so the same
 // conversion as its string concatenation), minus every CR and LF. faye writes
 // the value as it is, so `id: '1\r\nevent: x'` or `event: 'a\n\ndata: b'`
-// would add fields or whole events (conformance-and-bad-input.md item 21).
+// would add fields or whole events: an id taken from a request (a
+// Last-Event-ID echoed back, say) could inject lines into the stream.
 // Removing the line breaks keeps one field on one line; a value left empty is
 // dropped, as faye drops empty values. Values without CR or LF, the usual
 // case, give faye's bytes.
@@ -118,7 +120,9 @@ class EventSource extends Stream {
         'Connection: close\r\n' +
         headers +
         '\r\n' +
-        'retry: ' + Math.floor(this._retry * 1000) + '\r\n\r\n'
+        'retry: ' +
+        Math.floor(this._retry * 1000) +
+        '\r\n\r\n'
     );
 
     // faye re-emits every socket 'drain'. One that comes while events are
@@ -170,7 +174,7 @@ class EventSource extends Stream {
     let flowing;
     try {
       flowing = stream.write(chunk, 'utf8');
-    } catch (error) {
+    } catch {
       return false;
     }
     // The socket drained while this was queued: its 'drain' was held back.

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // Connections and EventSources with bytes queued in this tick, flushed
 // together on the next tick in the order they first queued. One

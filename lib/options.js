@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // Option and extension checks, with faye's (websocket-driver's and
 // websocket-extensions') exact error types and messages.

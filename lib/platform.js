@@ -26,9 +26,12 @@ function isMusl() {
 }
 
 function isMuslFromReport() {
-  if (!process.report || typeof process.report.getReport !== 'function') return false;
-  process.report.excludeNetwork = true;
-  const report = process.report.getReport();
+  const reporter = /** @type {NodeJS.ProcessReport & { excludeNetwork?: boolean } | undefined} */ (process.report);
+  if (!reporter || typeof reporter.getReport !== 'function') return false;
+  reporter.excludeNetwork = true;
+  const report = /** @type {{ header?: { glibcVersionRuntime?: string }, sharedObjects?: string[] }} */ (
+    reporter.getReport()
+  );
   if (report.header && report.header.glibcVersionRuntime) return false;
   const libraries = Array.isArray(report.sharedObjects) ? report.sharedObjects : [];
   return libraries.some((file) => file.includes('libc.musl-') || file.includes('ld-musl-'));

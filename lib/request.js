@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // websocket-driver's Server.isSecureRequest: a TLS socket, or a header a
 // TLS-terminating proxy sets. Decides ws:/wss: and http:/https: URLs.
@@ -19,6 +20,7 @@ function isSecureRequest(request) {
 // The `headers` option as [names, values]: websocket-driver's Headers#set
 // skips undefined values and calls toString() on the rest (so null throws
 // faye's TypeError). The native header list does the rest of its rules.
+/** @returns {[string[], string[]]} */
 function headerOption(headers) {
   const names = [];
   const values = [];

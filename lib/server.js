@@ -1,10 +1,13 @@
 'use strict';
+// @ts-check
 
 // The server-side WebSocket: faye's lib/faye/websocket.js, on the socket Node
 // hands to an http server's 'upgrade' listener.
 
 const native = require('./binding');
-const { Connection, CONNECTING } = require('./connection');
+const { Connection } = require('./connection');
+const { startPipeline } = require('./extensions');
+const { CONNECTING, CLOSE_PROTOCOL_ERROR, MAX_LENGTH_DEFAULT } = require('./contract');
 const { splitList } = require('./split_list');
 const { isSecureRequest } = require('./request');
 const { configureDeflate } = require('./deflate');
@@ -46,7 +49,7 @@ class WebSocket extends Connection {
       return;
     }
 
-    const session = new native.NativeSession(false, Number(options.maxLength) || 0);
+    const session = new native.NativeSession(false, Number(options.maxLength) || MAX_LENGTH_DEFAULT);
     this._initialize(options, session, determineUrl(request), 'hybi-13');
     configureDeflate(session, options.extensions);
 
@@ -67,7 +70,11 @@ class WebSocket extends Connection {
         negotiation = this._extensions.serverNegotiation(header(request, 'sec-websocket-extensions'));
       } catch (error) {
         if (!(error instanceof SyntaxError)) {
-          negotiation = { error: error instanceof Error ? error.message : String(error), useDeflate: false, allowedRsv: 0 };
+          negotiation = {
+            error: error instanceof Error ? error.message : String(error),
+            useDeflate: false,
+            allowedRsv: 0,
+          };
         }
       }
     }
@@ -87,11 +94,11 @@ class WebSocket extends Connection {
     const error = session.handshakeError;
     if (error !== null) {
       this._emitError(error);
-      this._beginClose(error, 1002);
+      this._beginClose(error, CLOSE_PROTOCOL_ERROR);
       return;
     }
 
-    if (negotiation) this._startPipeline();
+    if (negotiation) startPipeline(this);
     this._open();
     if (body && body.length > 0) this._receive(body);
   }

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // `value.split(/ *, */)` (or `/\s*,\s*/` with isSpace = any whitespace)
 // without a regex, whose backtracking makes such splits quadratic on long

@@ -66,7 +66,11 @@ function build(target) {
     'building the native addon from source needs Rust, and `cargo` was not found on PATH.\n' +
       'Install Rust (https://rustup.rs), open a new shell so that cargo is on PATH, and run this command again.'
   );
-  if (zig) requireTool(['zigbuild', '--help'], 'Linux packages are linked with cargo-zigbuild and zig: `cargo install cargo-zigbuild` and `pip install ziglang`.');
+  if (zig)
+    requireTool(
+      ['zigbuild', '--help'],
+      'Linux packages are linked with cargo-zigbuild and zig: `cargo install cargo-zigbuild` and `pip install ziglang`.'
+    );
 
   const temporary = !process.env.CARGO_TARGET_DIR && installedAsDependency();
   const targetDir =

@@ -47,7 +47,10 @@ function collect(artifactsDir) {
 
 function npmPack(dir, outDir) {
   const [result] = JSON.parse(
-    execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', outDir], { cwd: dir, encoding: 'utf8' })
+    execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', outDir], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
   );
   return path.join(outDir, result.filename);
 }
@@ -108,7 +111,14 @@ function publish(dir, dryRun) {
   // The platform packages first: once the root is out, installs look for them.
   const ordered = [...tarballs.filter((name) => name !== rootTarball), rootTarball];
   for (const name of ordered) {
-    const args = ['publish', path.join(dir, name), '--access', 'public', '--provenance', ...(dryRun ? ['--dry-run'] : [])];
+    const args = [
+      'publish',
+      path.join(dir, name),
+      '--access',
+      'public',
+      '--provenance',
+      ...(dryRun ? ['--dry-run'] : []),
+    ];
     console.log(`$ npm ${args.join(' ')}`);
     execFileSync(npm, args, { stdio: 'inherit' });
   }

@@ -28,4 +28,9 @@ function cargoLibraryName(suffix) {
 
 const TARGETS = pkg.napi.targets.map((triple) => ({ triple, suffix: suffixOf(triple) }));
 
-module.exports = { TARGETS, suffixOf, cargoLibraryName, addonFileName: (suffix) => `${pkg.napi.binaryName}.${suffix}.node` };
+module.exports = {
+  TARGETS,
+  suffixOf,
+  cargoLibraryName,
+  addonFileName: (suffix) => `${pkg.napi.binaryName}.${suffix}.node`,
+};

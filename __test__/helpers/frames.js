@@ -31,19 +31,23 @@ function frame(opts = {}) {
   if (opts.mask === undefined || opts.mask === true) maskKey = DEFAULT_MASK;
   else if (Buffer.isBuffer(opts.mask)) maskKey = opts.mask;
 
-  const b0 = (fin ? 0x80 : 0) | (opts.rsv1 ? 0x40 : 0) | (opts.rsv2 ? 0x20 : 0) |
-    (opts.rsv3 ? 0x10 : 0) | (opcode & 0x0f);
+  const b0 =
+    (fin ? 0x80 : 0) | (opts.rsv1 ? 0x40 : 0) | (opts.rsv2 ? 0x20 : 0) | (opts.rsv3 ? 0x10 : 0) | (opcode & 0x0f);
   const parts = [];
   const maskBit = maskKey ? 0x80 : 0;
   if (form === 7) {
     parts.push(Buffer.from([b0, maskBit | Number(length)]));
   } else if (form === 16) {
     const h = Buffer.alloc(4);
-    h[0] = b0; h[1] = maskBit | 126; h.writeUInt16BE(Number(length), 2);
+    h[0] = b0;
+    h[1] = maskBit | 126;
+    h.writeUInt16BE(Number(length), 2);
     parts.push(h);
   } else {
     const h = Buffer.alloc(10);
-    h[0] = b0; h[1] = maskBit | 127; h.writeBigUInt64BE(BigInt(length), 2);
+    h[0] = b0;
+    h[1] = maskBit | 127;
+    h.writeBigUInt64BE(BigInt(length), 2);
     parts.push(h);
   }
   if (maskKey) parts.push(maskKey);
@@ -88,23 +92,32 @@ function parseFrames(buf) {
     let p = off + 2;
     if (len === 126) {
       if (buf.length - p < 2) break;
-      len = buf.readUInt16BE(p); p += 2;
+      len = buf.readUInt16BE(p);
+      p += 2;
     } else if (len === 127) {
       if (buf.length - p < 8) break;
-      len = Number(buf.readBigUInt64BE(p)); p += 8;
+      len = Number(buf.readBigUInt64BE(p));
+      p += 8;
     }
     const masked = !!(b1 & 0x80);
     let key = null;
     if (masked) {
       if (buf.length - p < 4) break;
-      key = buf.subarray(p, p + 4); p += 4;
+      key = buf.subarray(p, p + 4);
+      p += 4;
     }
     if (buf.length - p < len) break;
     const payload = Buffer.from(buf.subarray(p, p + len));
     if (key) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
     const f = {
-      fin: !!(b0 & 0x80), rsv1: !!(b0 & 0x40), rsv2: !!(b0 & 0x20), rsv3: !!(b0 & 0x10),
-      opcode: b0 & 0x0f, masked, length: len, payload,
+      fin: !!(b0 & 0x80),
+      rsv1: !!(b0 & 0x40),
+      rsv2: !!(b0 & 0x20),
+      rsv3: !!(b0 & 0x10),
+      opcode: b0 & 0x0f,
+      masked,
+      length: len,
+      payload,
     };
     if (f.opcode === 8) {
       f.code = payload.length >= 2 ? payload.readUInt16BE(0) : null;
@@ -118,8 +131,17 @@ function parseFrames(buf) {
 
 /** A readable, comparable summary of a frame. */
 function describe(f) {
-  const d = { fin: f.fin, rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0), opcode: f.opcode, masked: f.masked, length: f.length };
-  if (f.opcode === 8) { d.code = f.code; d.reason = f.reason; } else if (f.payload.length > 64) {
+  const d = {
+    fin: f.fin,
+    rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0),
+    opcode: f.opcode,
+    masked: f.masked,
+    length: f.length,
+  };
+  if (f.opcode === 8) {
+    d.code = f.code;
+    d.reason = f.reason;
+  } else if (f.payload.length > 64) {
     d.sha1 = require('crypto').createHash('sha1').update(f.payload).digest('hex');
   } else if (f.opcode === 1) d.text = f.payload.toString('utf8');
   else d.hex = f.payload.toString('hex');

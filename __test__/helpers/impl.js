@@ -1,7 +1,7 @@
 'use strict';
 // The one place every suite takes the implementation under test from.
 // Default: the package root (faye-websocket-native). Run the suites against
-// the original with `IMPL=faye-websocket node --test __test__/<file>`.
+// the original with `IMPL=faye-websocket node --test __test__/<group>/<file>`.
 const path = require('path');
 
 const spec = process.env.IMPL || path.join(__dirname, '..', '..');

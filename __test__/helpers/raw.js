@@ -7,7 +7,11 @@ const F = require('./frames');
 
 const FIXED_KEY = 'dGhlIHNhbXBsZSBub25jZQ=='; // RFC 6455 §1.3 sample key
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const acceptFor = (key) => crypto.createHash('sha1').update(key + GUID).digest('base64');
+const acceptFor = (key) =>
+  crypto
+    .createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 
 /**
  * Build a handshake request.
@@ -18,7 +22,9 @@ const acceptFor = (key) => crypto.createHash('sha1').update(key + GUID).digest('
 function handshakeRequest(opts = {}) {
   const omit = new Set((opts.omit || []).map((h) => h.toLowerCase()));
   const lines = [`${opts.method || 'GET'} ${opts.path || '/'} HTTP/1.1`];
-  const add = (n, v) => { if (!omit.has(n.toLowerCase()) && v !== undefined) lines.push(`${n}: ${v}`); };
+  const add = (n, v) => {
+    if (!omit.has(n.toLowerCase()) && v !== undefined) lines.push(`${n}: ${v}`);
+  };
   add('Host', opts.host || '127.0.0.1');
   add('Upgrade', opts.upgrade || 'websocket');
   add('Connection', opts.connection || 'Upgrade');
@@ -45,20 +51,36 @@ class RawClient {
     this._parsedUpTo = 0;
     this._waiters = [];
     this.framesSeen = [];
-    socket.on('data', (d) => { this.chunks.push(d); this._pump(); });
-    socket.on('end', () => { this.ended = true; this._pump(); });
-    socket.on('close', () => { this.closed = true; this._pump(); });
-    socket.on('error', (e) => { this.error = e; });
+    socket.on('data', (d) => {
+      this.chunks.push(d);
+      this._pump();
+    });
+    socket.on('end', () => {
+      this.ended = true;
+      this._pump();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this._pump();
+    });
+    socket.on('error', (e) => {
+      this.error = e;
+    });
   }
 
   static connect(port, host = '127.0.0.1') {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, host, () => { s.setNoDelay(true); resolve(new RawClient(s)); });
+      const s = net.connect(port, host, () => {
+        s.setNoDelay(true);
+        resolve(new RawClient(s));
+      });
       s.once('error', reject);
     });
   }
 
-  get bytes() { return Buffer.concat(this.chunks); }
+  get bytes() {
+    return Buffer.concat(this.chunks);
+  }
 
   /** Index just after the HTTP response head, or -1. */
   headEnd() {
@@ -84,7 +106,9 @@ class RawClient {
   }
 
   /** Frames after the head (only meaningful after a 101). */
-  get frames() { return F.parseFrames(this.body).frames; }
+  get frames() {
+    return F.parseFrames(this.body).frames;
+  }
 
   write(buf) {
     return new Promise((resolve) => {
@@ -102,7 +126,9 @@ class RawClient {
     }
   }
 
-  sendHandshake(opts) { return this.write(handshakeRequest(opts)); }
+  sendHandshake(opts) {
+    return this.write(handshakeRequest(opts));
+  }
 
   _pump() {
     if (this.onFrame && this.headEnd() >= 0) {
@@ -114,7 +140,11 @@ class RawClient {
       }
     }
     for (const w of this._waiters.slice()) {
-      if (w.pred()) { this._waiters.splice(this._waiters.indexOf(w), 1); clearTimeout(w.timer); w.resolve(true); }
+      if (w.pred()) {
+        this._waiters.splice(this._waiters.indexOf(w), 1);
+        clearTimeout(w.timer);
+        w.resolve(true);
+      }
     }
   }
 
@@ -123,16 +153,27 @@ class RawClient {
     if (pred()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const w = { pred, resolve };
-      w.timer = setTimeout(() => { this._waiters.splice(this._waiters.indexOf(w), 1); resolve(false); }, ms);
+      w.timer = setTimeout(() => {
+        this._waiters.splice(this._waiters.indexOf(w), 1);
+        resolve(false);
+      }, ms);
       this._waiters.push(w);
     });
   }
 
-  waitHead(ms) { return this.waitFor(() => this.headEnd() >= 0 || this.ended || this.closed, ms); }
-  waitEnd(ms) { return this.waitFor(() => this.ended || this.closed, ms); }
-  waitFrames(n, ms) { return this.waitFor(() => this.frames.length >= n || this.ended || this.closed, ms); }
+  waitHead(ms) {
+    return this.waitFor(() => this.headEnd() >= 0 || this.ended || this.closed, ms);
+  }
+  waitEnd(ms) {
+    return this.waitFor(() => this.ended || this.closed, ms);
+  }
+  waitFrames(n, ms) {
+    return this.waitFor(() => this.frames.length >= n || this.ended || this.closed, ms);
+  }
 
-  destroy() { this.socket.destroy(); }
+  destroy() {
+    this.socket.destroy();
+  }
 }
 
 module.exports = { liveClients, RawClient, handshakeRequest, acceptFor, FIXED_KEY };

@@ -8,10 +8,12 @@ const sha1 = (b) => crypto.createHash('sha1').update(b).digest('hex');
 // Large payloads are summarised (length + sha1) so failures stay readable.
 function plainData(data) {
   if (Buffer.isBuffer(data)) {
-    return data.length <= 64 ? { binary: true, hex: data.toString('hex') }
+    return data.length <= 64
+      ? { binary: true, hex: data.toString('hex') }
       : { binary: true, length: data.length, sha1: sha1(data) };
   }
-  if (typeof data === 'string') return data.length <= 128 ? data : { text: true, length: data.length, sha1: sha1(data) };
+  if (typeof data === 'string')
+    return data.length <= 128 ? data : { text: true, length: data.length, sha1: sha1(data) };
   // anything else is reported as-is with its type, so a mismatch is visible
   return { other: Object.prototype.toString.call(data), value: String(data) };
 }
@@ -24,7 +26,11 @@ function record(ws) {
   const log = [];
   let onClose;
   // non-enumerable, so two logs still compare with deepStrictEqual
-  Object.defineProperty(log, 'closed', { value: new Promise((r) => { onClose = r; }) });
+  Object.defineProperty(log, 'closed', {
+    value: new Promise((r) => {
+      onClose = r;
+    }),
+  });
   const rs = () => ws.readyState;
   ws.on('open', (e) => log.push({ event: 'open', protocol: ws.protocol, readyState: rs(), type: e && e.type }));
   ws.on('message', (e) => log.push({ event: 'message', data: plainData(e.data), readyState: rs() }));

@@ -12,7 +12,9 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Resolve with `promise`'s value, or `fallback` after `ms`; the timer is cleared either way. */
 function within(promise, ms, fallback) {
   let timer;
-  const t = new Promise((r) => { timer = setTimeout(() => r(fallback), ms); });
+  const t = new Promise((r) => {
+    timer = setTimeout(() => r(fallback), ms);
+  });
   return Promise.race([promise, t]).finally(() => clearTimeout(timer));
 }
 
@@ -41,20 +43,32 @@ async function runScenario(Impl, spec) {
   let log = null;
   let threw = null;
   let gotSocket;
-  const socketSeen = new Promise((r) => { gotSocket = r; });
-  const srv = await startServer(Impl, (ws, req, socket, head, error) => {
-    if (error) { threw = { name: error.name, message: error.message }; gotSocket(); return; }
-    log = record(ws);
-    if (spec.onConstruct) spec.onConstruct(ws, log);
-    if (spec.onOpen) ws.on('open', () => spec.onOpen(ws, log));
-    gotSocket();
-  }, { protocols: spec.protocols, options: spec.options });
+  const socketSeen = new Promise((r) => {
+    gotSocket = r;
+  });
+  const srv = await startServer(
+    Impl,
+    (ws, req, socket, head, error) => {
+      if (error) {
+        threw = { name: error.name, message: error.message };
+        gotSocket();
+        return;
+      }
+      log = record(ws);
+      if (spec.onConstruct) spec.onConstruct(ws, log);
+      if (spec.onOpen) ws.on('open', () => spec.onOpen(ws, log));
+      gotSocket();
+    },
+    { protocols: spec.protocols, options: spec.options }
+  );
 
   const client = await RawClient.connect(srv.port);
   try {
     if (spec.onFrame) client.onFrame = spec.onFrame;
-    const req = typeof spec.request === 'string' || Buffer.isBuffer(spec.request)
-      ? Buffer.from(spec.request) : Buffer.from(handshakeRequest(spec.request || {}));
+    const req =
+      typeof spec.request === 'string' || Buffer.isBuffer(spec.request)
+        ? Buffer.from(spec.request)
+        : Buffer.from(handshakeRequest(spec.request || {}));
     await client.write(spec.head ? Buffer.concat([req, spec.head]) : req);
     await within(socketSeen, timeout);
     await client.waitHead(timeout);

@@ -15,10 +15,13 @@ const live = new Set();
  * Resolves to { port, server, sockets, close() }.
  */
 function startServer(Impl, onSocket, opts = {}) {
-  const server = http.createServer(opts.onRequest || ((req, res) => {
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found');
-  }));
+  const server = http.createServer(
+    opts.onRequest ||
+      ((req, res) => {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('not found');
+      })
+  );
   const sockets = new Set();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -27,11 +30,15 @@ function startServer(Impl, onSocket, opts = {}) {
   server.on('upgrade', (req, socket, head) => {
     const protocols = typeof opts.protocols === 'function' ? opts.protocols(req) : opts.protocols;
     const options = typeof opts.options === 'function' ? opts.options(req) : opts.options;
-    let ws = null;
+    let ws;
     try {
       ws = new Impl(req, socket, head, protocols, options);
     } catch (error) {
-      try { if (onSocket) onSocket(null, req, socket, head, error); } finally { socket.destroy(); }
+      try {
+        if (onSocket) onSocket(null, req, socket, head, error);
+      } finally {
+        socket.destroy();
+      }
       return;
     }
     if (onSocket) onSocket(ws, req, socket, head);

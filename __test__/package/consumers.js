@@ -134,12 +134,19 @@ function filesNamed(dir, predicate) {
 
 describe('the packed package, installed as users install it', { skip, timeout: 15 * 60 * 1000 }, () => {
   before(() => {
-    assert.ok(run('npm', ['--version'], { env: { PATH: pathWithoutCargo } }).stdout, 'npm is on the PATH without cargo');
-    assert.strictEqual(run('cargo', ['--version'], { env: { PATH: pathWithoutCargo }, check: false }).error?.code, 'ENOENT');
+    assert.ok(
+      run('npm', ['--version'], { env: { PATH: pathWithoutCargo } }).stdout,
+      'npm is on the PATH without cargo'
+    );
+    assert.strictEqual(
+      run('cargo', ['--version'], { env: { PATH: pathWithoutCargo }, check: false }).error?.code,
+      'ENOENT'
+    );
     const build = run('npm', ['run', 'build:platform', '--', TARGET]);
     console.log(`npm run build:platform -- ${TARGET}: ${build.seconds.toFixed(0)} s`);
     run(process.execPath, [path.join(root, 'scripts', 'release.js'), 'pack', dist, '--only', SUFFIX]);
-    for (const [kind, file] of Object.entries(tarballs)) console.log(`${kind} tarball: ${fs.statSync(file).size} bytes`);
+    for (const [kind, file] of Object.entries(tarballs))
+      console.log(`${kind} tarball: ${fs.statSync(file).size} bytes`);
   });
 
   after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -165,7 +172,10 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
   test("the release's publish step, dry-run: the platform package first, then the root, with provenance", () => {
     const result = run(process.execPath, [path.join(root, 'scripts', 'release.js'), 'publish', dist, '--dry-run']);
     const published = [...(result.stdout + result.stderr).matchAll(/^\+ (\S+)$/gm)].map((match) => match[1]);
-    assert.deepStrictEqual(published, [`faye-websocket-native-${SUFFIX}@${version}`, `faye-websocket-native@${version}`]);
+    assert.deepStrictEqual(published, [
+      `faye-websocket-native-${SUFFIX}@${version}`,
+      `faye-websocket-native@${version}`,
+    ]);
     assert.match(result.stdout, /--provenance --dry-run/);
   });
 
@@ -204,13 +214,19 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
         path.join(app.dir, 'node_modules', `faye-websocket-native-${SUFFIX}`, ADDON),
       ]);
       const pkgDir = path.join(app.dir, 'node_modules', 'faye-websocket-native');
-      assert.deepStrictEqual(filesNamed(pkgDir, (e) => e.name.endsWith('.node') || e.name === 'target'), []);
+      assert.deepStrictEqual(
+        filesNamed(pkgDir, (e) => e.name.endsWith('.node') || e.name === 'target'),
+        []
+      );
     });
 
     test("the README's echo server answers a ws client", async () => {
       const { child, port } = await startEchoServer(app.dir);
       try {
-        assert.deepStrictEqual(await echo(`ws://127.0.0.1:${port}/`, ['hello', Buffer.from([1, 2, 3])]), ['hello', [1, 2, 3]]);
+        assert.deepStrictEqual(await echo(`ws://127.0.0.1:${port}/`, ['hello', Buffer.from([1, 2, 3])]), [
+          'hello',
+          [1, 2, 3],
+        ]);
       } finally {
         child.kill();
       }
@@ -310,7 +326,18 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
       const tsc = path.join(app.dir, 'node_modules', 'typescript', 'bin', 'tsc');
       const result = run(
         process.execPath,
-        [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'typed.ts'],
+        [
+          tsc,
+          '--strict',
+          '--noEmit',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'es2022',
+          'typed.ts',
+        ],
         { cwd: app.dir, check: false }
       );
       assert.strictEqual(result.status, 0, result.stdout + result.stderr);
@@ -383,8 +410,15 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
   ]) {
     test(`sockjs ${SOCKJS} is served by our addon when faye-websocket is mapped to it with ${how}`, async () => {
       const { dir } = consumer(`sockjs-${how.replace(/ /g, '-')}`, manifest);
-      const installed = filesNamed(path.join(dir, 'node_modules'), (e) => e.isDirectory() && e.name === 'faye-websocket');
-      assert.deepStrictEqual(installed, [path.join(dir, 'node_modules', 'faye-websocket')], 'one faye-websocket, at the top');
+      const installed = filesNamed(
+        path.join(dir, 'node_modules'),
+        (e) => e.isDirectory() && e.name === 'faye-websocket'
+      );
+      assert.deepStrictEqual(
+        installed,
+        [path.join(dir, 'node_modules', 'faye-websocket')],
+        'one faye-websocket, at the top'
+      );
       const { child, port, name, addons } = await startNode(dir, write(dir, 'server.js', SOCKJS_SERVER));
       try {
         assert.strictEqual(name, 'faye-websocket-native');
@@ -398,14 +432,21 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
 
   describe('a project on a platform with no prebuilt addon', () => {
     let app;
-    const tempBuilds = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('faye-websocket-native-build-'));
+    const tempBuilds = () =>
+      fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('faye-websocket-native-build-'));
     before(() => {
       // --os: npm installs for another operating system, so no platform package fits, as on FreeBSD.
-      app = consumer('no-binary', { dependencies: { 'faye-websocket-native': `file:${tarballs.root}` } }, [...NPM_INSTALL, '--os=freebsd']);
+      app = consumer('no-binary', { dependencies: { 'faye-websocket-native': `file:${tarballs.root}` } }, [
+        ...NPM_INSTALL,
+        '--os=freebsd',
+      ]);
     });
 
     test('require() throws one error naming the platform, what it tried and the build command', () => {
-      const result = nodeIn(app.dir, "try { require('faye-websocket-native') } catch (e) { console.log(JSON.stringify(e.message)) }");
+      const result = nodeIn(
+        app.dir,
+        "try { require('faye-websocket-native') } catch (e) { console.log(JSON.stringify(e.message)) }"
+      );
       const addon = path.join(app.dir, 'node_modules', 'faye-websocket-native', ADDON);
       assert.strictEqual(
         JSON.parse(result.stdout),
@@ -438,11 +479,16 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
       assert.match(result.stdout, /building the linux-x64-gnu addon from source with cargo/);
       assert.deepStrictEqual(tempBuilds(), before, 'the temporary cargo target directory is gone');
       const modules = path.join(app.dir, 'node_modules');
-      assert.deepStrictEqual(filesNamed(modules, (e) => e.name === 'target' || e.name.endsWith('.node')), [
+      assert.deepStrictEqual(
+        filesNamed(modules, (e) => e.name === 'target' || e.name.endsWith('.node')),
+        [path.join(modules, 'faye-websocket-native', ADDON)]
+      );
+      console.log(
+        `from-source install: ${size(du(path.join(modules, 'faye-websocket-native')))} in node_modules/faye-websocket-native`
+      );
+      assert.deepStrictEqual(loadedAddons(app.dir, 'faye-websocket-native'), [
         path.join(modules, 'faye-websocket-native', ADDON),
       ]);
-      console.log(`from-source install: ${size(du(path.join(modules, 'faye-websocket-native')))} in node_modules/faye-websocket-native`);
-      assert.deepStrictEqual(loadedAddons(app.dir, 'faye-websocket-native'), [path.join(modules, 'faye-websocket-native', ADDON)]);
       const server = await startEchoServer(app.dir);
       try {
         assert.deepStrictEqual(await echo(`ws://127.0.0.1:${server.port}/`, ['built here']), ['built here']);

@@ -34,7 +34,9 @@ function open(url, onMessage) {
 
 async function main() {
   let count = NaN;
-  await open(`${base}/getCaseCount`, (ws, data) => { count = parseInt(String(data), 10); });
+  await open(`${base}/getCaseCount`, (ws, data) => {
+    count = parseInt(String(data), 10);
+  });
   if (!(count >= 0)) throw new Error(`getCaseCount gave no count (is the fuzzing server at ${base}?)`);
   for (let i = 1; i <= count; i++) {
     await open(`${base}/runCase?case=${i}&agent=${encodeURIComponent(agent)}`, (ws, data) => ws.send(data));

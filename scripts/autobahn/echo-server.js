@@ -19,7 +19,8 @@ const port = Number(args.find((a) => !a.startsWith('--')) || 0);
 const deflateArg = args.find((a) => a === '--deflate' || a.startsWith('--deflate='));
 let options = {};
 if (deflateArg === '--deflate') options = { extensions: [require('permessage-deflate')] };
-else if (deflateArg === '--deflate=native') options = { extensions: [require(path.join(__dirname, '..', '..')).deflate] };
+else if (deflateArg === '--deflate=native')
+  options = { extensions: [require(path.join(__dirname, '..', '..')).deflate] };
 else if (deflateArg) throw new Error(`unknown option ${deflateArg}`);
 
 const server = http.createServer((req, res) => {

@@ -42,7 +42,9 @@ const { ensureWstest } = require('./setup');
 // also selects 13.X.10-18), so the ids are listed.
 const DEFLATE_CI = [
   ...[1, 2, 3, 4, 5].flatMap((x) => [`12.${x}.6`, `12.${x}.11`]),
-  '12.2.16', '12.3.17', '12.4.18',
+  '12.2.16',
+  '12.3.17',
+  '12.4.18',
   ...[1, 2, 3, 4, 5, 6, 7].flatMap((x) => [`13.${x}.1`, `13.${x}.5`, `13.${x}.11`]),
 ];
 const SETS = {
@@ -51,7 +53,14 @@ const SETS = {
   'deflate-full': { mode: 'server', deflate: true, full: true, cases: ['12.*', '13.*'], exclude: [], timeout: 3600 },
   client: { mode: 'client', cases: ['*'], exclude: ['12.*', '13.*'] },
   'client-deflate': { mode: 'client', deflate: true, cases: DEFLATE_CI, exclude: [], timeout: 600 },
-  'client-deflate-full': { mode: 'client', deflate: true, full: true, cases: ['12.*', '13.*'], exclude: [], timeout: 3600 },
+  'client-deflate-full': {
+    mode: 'client',
+    deflate: true,
+    full: true,
+    cases: ['12.*', '13.*'],
+    exclude: [],
+    timeout: 3600,
+  },
 };
 
 const EXPECTED_FILE = path.join(__dirname, 'expected-results.json');
@@ -78,7 +87,12 @@ function parseArgs(argv) {
     else if (arg === '--ci') opts.sets.push(...Object.keys(SETS).filter((name) => !SETS[name].full));
     else if (arg === '--write-expected') opts.writeExpected = true;
     else if (arg.startsWith('--') && SETS[arg.slice(2)]) opts.sets.push(arg.slice(2));
-    else throw new Error(`unknown argument ${arg}; use --ci, --full, --write-expected or one of: ${Object.keys(SETS).map((s) => `--${s}`).join(' ')}`);
+    else
+      throw new Error(
+        `unknown argument ${arg}; use --ci, --full, --write-expected or one of: ${Object.keys(SETS)
+          .map((s) => `--${s}`)
+          .join(' ')}`
+      );
   }
   opts.sets = [...new Set(opts.sets.length ? opts.sets : ['core'])];
   return opts;
@@ -88,13 +102,17 @@ function start(cmd, args, opts) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   children.add(child);
   child.output = '';
-  const collect = (chunk) => { child.output = (child.output + chunk).slice(-20000); };
+  const collect = (chunk) => {
+    child.output = (child.output + chunk).slice(-20000);
+  };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
-  child.exited = new Promise((resolve) => child.on('close', (code, signal) => {
-    children.delete(child);
-    resolve(code ?? signal);
-  }));
+  child.exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? signal);
+    })
+  );
   return child;
 }
 
@@ -120,7 +138,10 @@ async function startListening(what, cmd, args, opts) {
     }, 30000);
     child.stdout.on('data', () => {
       const m = /listening (\d+)/.exec(child.output);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     });
     child.exited.then((code) => {
       clearTimeout(timer);
@@ -133,10 +154,19 @@ async function startListening(what, cmd, args, opts) {
 // Waits for child to exit within the set's timeout; throws unless it exits 0.
 async function finish(child, what, set) {
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutOf(set) * 1000);
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      stop(child);
+    },
+    timeoutOf(set) * 1000
+  );
   const code = await child.exited;
   clearTimeout(timer);
-  if (timedOut) throw new Error(`${what} did not finish within ${timeoutOf(set)} s (AUTOBAHN_TIMEOUT); last output:\n${tail(child.output)}`);
+  if (timedOut)
+    throw new Error(
+      `${what} did not finish within ${timeoutOf(set)} s (AUTOBAHN_TIMEOUT); last output:\n${tail(child.output)}`
+    );
   if (code !== 0) throw new Error(`${what} failed (${code}):\n${tail(child.output)}`);
 }
 
@@ -146,7 +176,9 @@ async function testServer(wstest, set, dir, outdir) {
   try {
     let port;
     const args = [ECHO_SERVER, '0', ...(set.deflate ? ['--deflate'] : [])];
-    ({ child: server, port } = await startListening(`echo server (IMPL=${AGENT})`, process.execPath, args, { env: process.env }));
+    ({ child: server, port } = await startListening(`echo server (IMPL=${AGENT})`, process.execPath, args, {
+      env: process.env,
+    }));
     const spec = {
       outdir,
       servers: [{ agent: AGENT, url: `ws://127.0.0.1:${port}` }],
@@ -166,11 +198,22 @@ async function testServer(wstest, set, dir, outdir) {
 async function testClient(wstest, set, dir, outdir) {
   let fuzzer;
   try {
-    const spec = { url: 'ws://127.0.0.1:0', outdir, cases: set.cases, 'exclude-cases': set.exclude, 'exclude-agent-cases': {} };
+    const spec = {
+      url: 'ws://127.0.0.1:0',
+      outdir,
+      cases: set.cases,
+      'exclude-cases': set.exclude,
+      'exclude-agent-cases': {},
+    };
     fs.writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec, null, 2));
     const python = path.join(path.dirname(wstest), 'python');
     let port;
-    ({ child: fuzzer, port } = await startListening('wstest fuzzingserver', python, [FUZZINGSERVER, '-s', 'spec.json'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }));
+    ({ child: fuzzer, port } = await startListening(
+      'wstest fuzzingserver',
+      python,
+      [FUZZINGSERVER, '-s', 'spec.json'],
+      { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }
+    ));
     const args = [AB_CLIENT, `ws://127.0.0.1:${port}`, AGENT, ...(set.deflate ? ['--deflate'] : [])];
     await finish(start(process.execPath, args, { env: process.env }), `ab-client.js (IMPL=${AGENT})`, set);
     if (!children.has(fuzzer)) throw new Error(`wstest fuzzingserver exited during the run:\n${tail(fuzzer.output)}`);
@@ -236,7 +279,9 @@ function summary(results) {
   const count = (field) => {
     const n = {};
     for (const r of Object.values(results)) n[r[field]] = (n[r[field]] || 0) + 1;
-    return Object.entries(n).map(([k, v]) => `${k} ${v}`).join(', ');
+    return Object.entries(n)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   };
   return `${Object.keys(results).length} cases; behavior: ${count('behavior')}; behaviorClose: ${count('behaviorClose')}`;
 }
@@ -246,13 +291,19 @@ function summary(results) {
 function writeExpected(written) {
   const all = fs.existsSync(EXPECTED_FILE) ? JSON.parse(fs.readFileSync(EXPECTED_FILE, 'utf8')) : {};
   Object.assign(all, written);
-  const sets = Object.keys(all).filter((k) => !k.startsWith('_')).sort();
+  const sets = Object.keys(all)
+    .filter((k) => !k.startsWith('_'))
+    .sort();
   const body = sets.map((set) => {
     const ids = Object.keys(all[set]).sort(byCaseId);
-    const rows = ids.map((id) => `    ${JSON.stringify(id)}: {${FIELDS.map((f) => `"${f}": ${JSON.stringify(all[set][id][f])}`).join(', ')}}`);
+    const rows = ids.map(
+      (id) =>
+        `    ${JSON.stringify(id)}: {${FIELDS.map((f) => `"${f}": ${JSON.stringify(all[set][id][f])}`).join(', ')}}`
+    );
     return `  ${JSON.stringify(set)}: {\n${rows.join(',\n')}\n  }`;
   });
-  const about = `Autobahn|Testsuite results per case set and case (server sets: fuzzingclient mode; client sets: fuzzingserver mode): ${FIELDS.join(', ')}. ` +
+  const about =
+    `Autobahn|Testsuite results per case set and case (server sets: fuzzingclient mode; client sets: fuzzingserver mode): ${FIELDS.join(', ')}. ` +
     `Written by \`IMPL=${AGENT} node scripts/autobahn/run.js --write-expected\`; checked by run.js.`;
   fs.writeFileSync(EXPECTED_FILE, `{\n  "_about": ${JSON.stringify(about)},\n${body.join(',\n')}\n}\n`);
 }
@@ -266,17 +317,23 @@ async function main() {
   for (const name of opts.sets) {
     const started = Date.now();
     const set = SETS[name];
-    console.log(`autobahn ${name}: testing ${AGENT}'s ${set.mode}${set.deflate ? ' with permessage-deflate' : ''} (cases ${set.cases.join(' ')}, excluding ${set.exclude.join(' ') || 'none'})`);
+    console.log(
+      `autobahn ${name}: testing ${AGENT}'s ${set.mode}${set.deflate ? ' with permessage-deflate' : ''} (cases ${set.cases.join(' ')}, excluding ${set.exclude.join(' ') || 'none'})`
+    );
     const { results, details, dir } = await runSet(wstest, name);
     console.log(`autobahn ${name}: ${summary(results)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const { lines, count } = diff(expected[name] || {}, results, details);
     if (opts.writeExpected) {
       written[name] = results;
-      console.log(`autobahn ${name}: ${count} change(s) written to expected-results.json${count ? `:\n${lines.join('\n')}` : ''}`);
+      console.log(
+        `autobahn ${name}: ${count} change(s) written to expected-results.json${count ? `:\n${lines.join('\n')}` : ''}`
+      );
     } else if (count) {
       ok = false;
-      console.log(`autobahn ${name}: ${count} case(s) differ from expected-results.json ` +
-        `(behavior / behaviorClose / remoteCloseCode):\n${lines.join('\n')}`);
+      console.log(
+        `autobahn ${name}: ${count} case(s) differ from expected-results.json ` +
+          `(behavior / behaviorClose / remoteCloseCode):\n${lines.join('\n')}`
+      );
       console.log(`autobahn ${name}: reports kept in ${path.join(dir, 'reports')} (open index.html)`);
       tempDirs.delete(dir);
     } else {
@@ -292,5 +349,5 @@ main().then(
   (err) => {
     console.error(`autobahn: ${err.message}`);
     process.exit(1);
-  },
+  }
 );

@@ -1,21 +1,13 @@
 'use strict';
 // The client's opening handshake against raw TCP servers written here: the
-// request bytes, every failure row of the reference table (message, status
-// code, headers), hostile responses, the handshake timeout, option checks,
-// close() and network errors before open.
+// request bytes, every way websocket-driver's client fails a response (its
+// message, status code and headers), hostile responses, the handshake
+// timeout, option checks, close() and network errors before open.
 
 const assert = require('node:assert/strict');
 const net = require('net');
 const { test, after } = require('node:test');
-const {
-  Client,
-  activeSockets,
-  cleanup,
-  delay,
-  record,
-  within,
-  startRawServer,
-} = require('./client-helpers');
+const { Client, activeSockets, cleanup, delay, record, within, startRawServer } = require('../helpers/client');
 
 after(cleanup);
 
@@ -42,7 +34,13 @@ test('request: faye header order, auth from userinfo, user headers cannot overri
   const server = await startRawServer((request, socket) => socket.write(ok(request.accept)));
   const url = `ws://us%20er:p%40ss@127.0.0.1:${server.port}/pa th?q=1&r=é#fragment`;
   const ws = new Client(url, ['a', 'b'], {
-    headers: { Host: 'evil', 'X-Custom': ' v ', 'sec-websocket-key': 'forged', Upgrade: 'h2c', 'X-Undefined': undefined },
+    headers: {
+      Host: 'evil',
+      'X-Custom': ' v ',
+      'sec-websocket-key': 'forged',
+      Upgrade: 'h2c',
+      'X-Undefined': undefined,
+    },
   });
   const log = record(ws);
   await within(log.waitFor('open'), 5000, 'open');
@@ -79,7 +77,7 @@ test('request: no Authorization unless both user name and password are set; fres
   await Promise.all(logs.map((log) => log.closed));
 });
 
-// Every row of the reference's response-validation table.
+// Every check websocket-driver's client makes on the response, one failure each.
 const FAILURES = [
   {
     name: 'unparseable status line',
@@ -117,13 +115,15 @@ const FAILURES = [
   },
   {
     name: 'Upgrade empty',
-    response: (accept) => `HTTP/1.1 101 OK\r\nUpgrade:\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    response: (accept) =>
+      `HTTP/1.1 101 OK\r\nUpgrade:\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     message: "'Upgrade' header is missing",
     statusCode: 101,
   },
   {
     name: 'Upgrade not websocket',
-    response: (accept) => `HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    response: (accept) =>
+      `HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     message: "'Upgrade' header value is not 'WebSocket'",
     statusCode: 101,
   },
@@ -220,7 +220,10 @@ test('frames in the same TCP packet as the 101 are delivered right after open', 
     process.nextTick(() => (openedInTick = log.events.length - openedInTick));
   });
   await within(log.waitFor('message', 2), 5000, 'messages');
-  assert.deepEqual(log.events.map((event) => event.type), ['open', 'message', 'message']);
+  assert.deepEqual(
+    log.events.map((event) => event.type),
+    ['open', 'message', 'message']
+  );
   assert.equal(log.events[1].data, 'hello');
   assert.deepEqual(log.events[2].data, Buffer.from([1, 2, 3]));
   assert.equal(openedInTick, 2, 'both messages were parsed in the same tick as open');
@@ -280,13 +283,27 @@ test('handshakeTimeout does not fire once open', async () => {
   const log = record(ws);
   await within(log.waitFor('open'), 5000, 'open');
   await delay(120);
-  assert.deepEqual(log.events.map((event) => event.type), ['open']);
+  assert.deepEqual(
+    log.events.map((event) => event.type),
+    ['open']
+  );
   ws.close();
   await server.close();
 });
 
 test('bad URLs throw synchronously with faye’s message', () => {
-  for (const url of ['http://example.com/', 'ftp://x', 'foo', '', 'ws://', 'ws//x', 'ws://:80/', 'ws://exa mple.com/', undefined, null]) {
+  for (const url of [
+    'http://example.com/',
+    'ftp://x',
+    'foo',
+    '',
+    'ws://',
+    'ws//x',
+    'ws://:80/',
+    'ws://exa mple.com/',
+    undefined,
+    null,
+  ]) {
     assert.throws(() => new Client(url), { message: `${url} is not a valid WebSocket URL` }, String(url));
   }
 });
@@ -393,7 +410,10 @@ test('unmasked and masked server frames are both accepted, as faye does', async 
   const ws = new Client(server.url);
   const log = record(ws);
   const messages = await within(log.waitFor('message', 2), 5000, 'messages');
-  assert.deepEqual(messages.map((m) => m.data), ['plain', 'ok']);
+  assert.deepEqual(
+    messages.map((m) => m.data),
+    ['plain', 'ok']
+  );
   ws.close();
   await server.close();
 });

@@ -8,6 +8,6 @@ const path = require('path');
 
 test('index.d.ts accepts typical faye-websocket usage', { timeout: 60000 }, () => {
   const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'types')], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, '..', 'types')], { encoding: 'utf8' });
   assert.strictEqual(result.status, 0, result.stdout + result.stderr);
 });

@@ -25,7 +25,7 @@ const SIZES = [200, 1000, 8000, 65000]; // event payload sizes, in turn
 
 const SERVER = `
 const http = require('http');
-const EventSource = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'eventsource.js'))});
+const EventSource = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'eventsource.js'))});
 const [TOTAL, SIZES, HONOUR] = [${TOTAL}, ${JSON.stringify(SIZES)}, process.argv[1] === 'honour'];
 const pads = SIZES.map((size) => 'x'.repeat(size));
 const rss = () => process.memoryUsage().rss;
@@ -77,7 +77,10 @@ function run(mode) {
     const child = spawn(process.execPath, ['--expose-gc', '-e', SERVER, mode], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const timer = setTimeout(() => { child.kill(); reject(new Error('slow reader timed out')); }, 60000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error('slow reader timed out'));
+    }, 60000);
     let client;
     let stats = null;
     let stalledAt = null;
@@ -110,7 +113,11 @@ function run(mode) {
       if (message.port) {
         client = net.connect(message.port, '127.0.0.1');
         client.write('GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
-        client.once('data', (chunk) => { parse(chunk); client.pause(); client.on('data', parse); });
+        client.once('data', (chunk) => {
+          parse(chunk);
+          client.pause();
+          client.on('data', parse);
+        });
         client.on('end', () => client.end());
         client.on('error', reject);
       } else if (message.stalled !== undefined) {
@@ -137,9 +144,11 @@ test(SLOW, { timeout: 90000 }, async (t) => {
   const r = await run('honour');
   assert.equal(r.code, 0);
   const s = r.stats;
-  t.diagnostic(`sent ${s.sent} events, ${mb(s.bytes)} of data; send() false ${s.falses} times, ${s.drains} drains; ` +
-    `server stalled after ${r.stalledAt} events; child RSS before ${mb(s.rssBefore)}, peak ${mb(s.rssPeak)} ` +
-    `(+${mb(s.rssPeak - s.rssBefore)}), after ${mb(s.rssAfter)}`);
+  t.diagnostic(
+    `sent ${s.sent} events, ${mb(s.bytes)} of data; send() false ${s.falses} times, ${s.drains} drains; ` +
+      `server stalled after ${r.stalledAt} events; child RSS before ${mb(s.rssBefore)}, peak ${mb(s.rssPeak)} ` +
+      `(+${mb(s.rssPeak - s.rssBefore)}), after ${mb(s.rssAfter)}`
+  );
   assert.equal(r.bad, null);
   assert.equal(r.carry, '');
   assert.equal(r.expected, s.sent, 'every event arrived, once, in order');
@@ -151,12 +160,14 @@ test(SLOW, { timeout: 90000 }, async (t) => {
   assert.ok(s.rssPeak - s.rssBefore < 48 * MB, `RSS grew by ${mb(s.rssPeak - s.rssBefore)}`);
 });
 
-test('control: ignoring send()\'s answer buffers the data, and the RSS shows it', { timeout: 90000 }, async (t) => {
+test("control: ignoring send()'s answer buffers the data, and the RSS shows it", { timeout: 90000 }, async (t) => {
   const r = await run('ignore');
   assert.equal(r.code, 0);
   const s = r.stats;
-  t.diagnostic(`ignoring backpressure: sent ${mb(s.bytes)}; child RSS before ${mb(s.rssBefore)}, ` +
-    `peak ${mb(s.rssPeak)} (+${mb(s.rssPeak - s.rssBefore)}), after ${mb(s.rssAfter)}`);
+  t.diagnostic(
+    `ignoring backpressure: sent ${mb(s.bytes)}; child RSS before ${mb(s.rssBefore)}, ` +
+      `peak ${mb(s.rssPeak)} (+${mb(s.rssPeak - s.rssBefore)}), after ${mb(s.rssAfter)}`
+  );
   assert.equal(r.bad, null);
   assert.equal(r.expected, s.sent, 'still nothing dropped');
   assert.ok(s.rssPeak - s.rssBefore > 60 * MB, `RSS grew by ${mb(s.rssPeak - s.rssBefore)}`);
@@ -165,16 +176,21 @@ test('control: ignoring send()\'s answer buffers the data, and the RSS shows it'
 test('readable.pipe(es) waits for drain: a 20 MB readable into a stopped reader', { timeout: 30000 }, async (t) => {
   const http = require('node:http');
   const { Readable } = require('node:stream');
-  const EventSource = require('../lib/eventsource');
+  const EventSource = require('../../lib/eventsource');
   const COUNT = 2000;
   const pad = 'y'.repeat(10000);
   let pulled = 0;
   let pulledWhilePaused = null;
   const server = http.createServer((request, response) => {
     const es = new EventSource(request, response);
-    Readable.from((function* () {
-      for (let i = 0; i < COUNT; i += 1) { pulled += 1; yield i + ' ' + pad; }
-    })()).pipe(es);
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < COUNT; i += 1) {
+          pulled += 1;
+          yield i + ' ' + pad;
+        }
+      })()
+    ).pipe(es);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = net.connect(server.address().port, '127.0.0.1');
@@ -185,7 +201,9 @@ test('readable.pipe(es) waits for drain: a 20 MB readable into a stopped reader'
     client.pause();
     setTimeout(() => {
       pulledWhilePaused = pulled;
-      client.on('data', (more) => { text += more.toString('latin1'); });
+      client.on('data', (more) => {
+        text += more.toString('latin1');
+      });
       client.resume();
     }, 400);
   });

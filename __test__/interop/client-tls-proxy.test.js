@@ -15,7 +15,7 @@ const {
   makeCertificate,
   startEchoServer,
   startProxy,
-} = require('./client-helpers');
+} = require('../helpers/client');
 
 after(cleanup);
 
@@ -130,7 +130,10 @@ describe('through the proxy package', () => {
   test('wss: through an http proxy (TLS inside the tunnel, tls.ca)', async () => {
     const server = await startEchoServer('ws', { tls: certificate });
     const proxy = await startProxy();
-    const ws = new Client(server.url + '/inner', [], { proxy: { origin: proxy.origin }, tls: { ca: certificate.cert } });
+    const ws = new Client(server.url + '/inner', [], {
+      proxy: { origin: proxy.origin },
+      tls: { ca: certificate.cert },
+    });
     const log = record(ws);
     await echoOnce(ws, log, 'tls in tunnel');
     assert.equal(proxy.connects[0].url, `localhost:${server.port}`);
@@ -231,7 +234,9 @@ describe('through a raw proxy', () => {
 
   test('a keep-alive 407 closes the client at once (faye waits for the proxy to hang up)', async () => {
     const proxy = await startRawProxy((socket) => {
-      socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n'
+      );
       return 407;
     });
     const ws = new Client('ws://example.invalid:8080/', [], { proxy: { origin: proxy.origin } });

@@ -12,7 +12,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const name = process.env.IMPL || 'faye-websocket-native';
 const isOriginal = name === 'faye-websocket';
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test(`dynamic import of ${name}: default is the CJS constructor, named exports equal the CJS properties`, async () => {
   const mod = await import(name);
@@ -31,8 +31,11 @@ test(`dynamic import of ${name}: default is the CJS constructor, named exports e
   }
 });
 
-test('static `import WebSocket, { Client, EventSource } from` in a fresh process', { timeout: 20000, skip: isOriginal && 'named exports are ours only' }, async () => {
-  const src = `
+test(
+  'static `import WebSocket, { Client, EventSource } from` in a fresh process',
+  { timeout: 20000, skip: isOriginal && 'named exports are ours only' },
+  async () => {
+    const src = `
     import WebSocket, { Client, EventSource } from ${JSON.stringify(name)};
     import { createRequire } from 'node:module';
     const cjs = createRequire(process.cwd() + '/')(${JSON.stringify(name)});
@@ -40,11 +43,18 @@ test('static `import WebSocket, { Client, EventSource } from` in a fresh process
       typeof Client === 'function' && typeof EventSource === 'function' && WebSocket.WebSocket === WebSocket;
     console.log(JSON.stringify({ ok, keys: Object.keys(cjs) }));
   `;
-  const out = await new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', src], { cwd: root, timeout: 15000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`)); else resolve(stdout);
+    const out = await new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', src],
+        { cwd: root, timeout: 15000 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`${err.message}\n${stderr}`));
+          else resolve(stdout);
+        }
+      );
     });
-  });
-  const r = JSON.parse(out.trim().split('\n').pop());
-  assert.deepEqual(r, { ok: true, keys: ['isWebSocket', 'validateOptions', 'WebSocket', 'Client', 'EventSource'] });
-});
+    const r = JSON.parse(out.trim().split('\n').pop());
+    assert.deepEqual(r, { ok: true, keys: ['isWebSocket', 'validateOptions', 'WebSocket', 'Client', 'EventSource'] });
+  }
+);

@@ -8,7 +8,7 @@ const { spawn } = require('child_process');
 const path = require('path');
 const WebSocketClient = require('ws');
 
-const EXAMPLE = path.join(__dirname, '..', 'examples', 'echo-server.js');
+const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'echo-server.js');
 
 function startExample() {
   // PORT=0: any free port; the example prints the one it got.

@@ -6,11 +6,11 @@ const assert = require('node:assert/strict');
 const path = require('path');
 const { Worker } = require('worker_threads');
 const WS = require('ws');
-const { impl, startServer, within, cleanupAll } = require('./helpers');
+const { impl, startServer, within, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 
-const implPath = path.join(__dirname, 'helpers', 'impl.js');
+const implPath = path.join(__dirname, '..', 'helpers', 'impl.js');
 const workerSource = `
   const { parentPort, workerData } = require('worker_threads');
   const http = require('http');
@@ -26,9 +26,14 @@ const workerSource = `
 
 function startWorker(name) {
   const w = new Worker(workerSource, { eval: true, workerData: { name } });
-  const exited = new Promise((resolve, reject) => { w.once('exit', resolve); w.once('error', reject); });
+  const exited = new Promise((resolve, reject) => {
+    w.once('exit', resolve);
+    w.once('error', reject);
+  });
   const port = new Promise((resolve, reject) => {
-    w.on('message', (m) => { if (m.port) resolve(m.port); });
+    w.on('message', (m) => {
+      if (m.port) resolve(m.port);
+    });
     w.once('error', reject);
   });
   return { w, exited, port };
@@ -36,10 +41,18 @@ function startWorker(name) {
 
 async function talk(port, name, n = 50) {
   const c = new WS(`ws://127.0.0.1:${port}/`, ['echo']);
-  await new Promise((resolve, reject) => { c.once('open', resolve); c.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    c.once('open', resolve);
+    c.once('error', reject);
+  });
   assert.equal(c.protocol, 'echo');
   const got = [];
-  const done = new Promise((r) => c.on('message', (d, bin) => { got.push(bin ? Buffer.from(d).toString('hex') : d.toString()); if (got.length === n + 1) r(); }));
+  const done = new Promise((r) =>
+    c.on('message', (d, bin) => {
+      got.push(bin ? Buffer.from(d).toString('hex') : d.toString());
+      if (got.length === n + 1) r();
+    })
+  );
   for (let i = 0; i < n; i++) c.send(`m${i}`);
   c.send(Buffer.from([1, 2, 3]));
   await done;
@@ -53,9 +66,13 @@ test('main thread + 3 workers serve echo at the same time', { timeout: 30000 }, 
   const workers = ['w1', 'w2', 'w3'].map((name) => ({ name, ...startWorker(name) }));
   let terminate = true;
   try {
-    const main = await startServer(impl, (ws) => {
-      ws.on('message', (e) => ws.send(typeof e.data === 'string' ? `${e.data} from main` : e.data));
-    }, { protocols: ['echo'] });
+    const main = await startServer(
+      impl,
+      (ws) => {
+        ws.on('message', (e) => ws.send(typeof e.data === 'string' ? `${e.data} from main` : e.data));
+      },
+      { protocols: ['echo'] }
+    );
     const ports = await Promise.all(workers.map((w) => w.port));
     assert.equal(new Set([main.port, ...ports]).size, 4);
     await Promise.all([talk(main.port, 'main'), ...workers.map((w, i) => talk(ports[i], w.name))]);

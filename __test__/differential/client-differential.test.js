@@ -18,7 +18,7 @@ const {
   startEchoServer,
   startProxy,
   startRawServer,
-} = require('./client-helpers');
+} = require('../helpers/client');
 
 after(cleanup);
 
@@ -74,7 +74,9 @@ test('echo conversation over wss with ca', async () => {
 test('echo conversation through an http proxy', async () => {
   const server = await startEchoServer('ws');
   const proxy = await startProxy();
-  await same((Impl) => conversation(Impl, server.url, [], { proxy: { origin: proxy.origin, headers: { 'User-Agent': 'x' } } }));
+  await same((Impl) =>
+    conversation(Impl, server.url, [], { proxy: { origin: proxy.origin, headers: { 'User-Agent': 'x' } } })
+  );
   await proxy.close();
   await server.close();
 });
@@ -112,12 +114,15 @@ function ok(accept, extra = '') {
 
 const RESPONSES = {
   'unparseable status line': () => 'HTTP/1.1 1O1 x\r\n\r\n',
-  'status 400 with a body': () => 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nbad',
-  'redirect': () => 'HTTP/1.1 301 Moved\r\nLocation: /x\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n',
+  'status 400 with a body': () =>
+    'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nbad',
+  redirect: () => 'HTTP/1.1 301 Moved\r\nLocation: /x\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n',
   'Upgrade missing': (a) => `HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
-  'Upgrade wrong': (a) => `HTTP/1.1 101 OK\r\nUpgrade: foo\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
+  'Upgrade wrong': (a) =>
+    `HTTP/1.1 101 OK\r\nUpgrade: foo\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
   'Connection missing': (a) => `HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
-  'Connection list': (a) => `HTTP/1.1 101 OK\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
+  'Connection list': (a) =>
+    `HTTP/1.1 101 OK\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: ${a}\r\n\r\n`,
   'Accept wrong': () => ok('x'),
   'protocol never offered': (a) => ok(a, 'Sec-WebSocket-Protocol: zzz\r\n'),
   'extension never offered': (a) => ok(a, 'Sec-WebSocket-Extensions: x-foo\r\n'),
@@ -128,7 +133,9 @@ const RESPONSES = {
 
 for (const [name, response] of Object.entries(RESPONSES)) {
   test(`raw server response: ${name}`, async () => {
-    const server = await startRawServer((request, socket) => socket.write(Buffer.from(response(request.accept), 'latin1')));
+    const server = await startRawServer((request, socket) =>
+      socket.write(Buffer.from(response(request.accept), 'latin1'))
+    );
     await same(async (Impl) => {
       const ws = new Impl(server.url + '/raw', ['p1', 'p2']);
       const log = record(ws);

@@ -4,7 +4,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
 const WS = require('ws');
-const { impl, startServer, record, delay, within, cleanupAll } = require('./helpers');
+const { impl, startServer, record, delay, within, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 
@@ -60,7 +60,9 @@ for (const mode of ['pipe', 'message']) {
           assert.equal(isBinary, false);
           assert.equal(data.length, n);
           assert.ok(data.equals(Buffer.from(s, 'latin1')), 'byte-exact');
-        } finally { c.terminate(); }
+        } finally {
+          c.terminate();
+        }
       });
       test(`binary of ${n} bytes round-trips`, T, async () => {
         const c = await connect(srv.url);
@@ -71,7 +73,9 @@ for (const mode of ['pipe', 'message']) {
           const { data, isBinary } = await p;
           assert.equal(isBinary, true);
           assert.ok(Buffer.from(data).equals(b), 'byte-exact');
-        } finally { c.terminate(); }
+        } finally {
+          c.terminate();
+        }
       });
     }
 
@@ -84,18 +88,30 @@ for (const mode of ['pipe', 'message']) {
         const { data, isBinary } = await p;
         assert.equal(isBinary, false);
         assert.equal(data.toString('utf8'), s);
-      } finally { c.terminate(); }
+      } finally {
+        c.terminate();
+      }
     });
 
     test('many messages keep their order', T, async () => {
       const c = await connect(srv.url);
       try {
         const got = [];
-        const done = new Promise((r) => c.on('message', (d) => { got.push(d.toString()); if (got.length === 500) r(); }));
+        const done = new Promise((r) =>
+          c.on('message', (d) => {
+            got.push(d.toString());
+            if (got.length === 500) r();
+          })
+        );
         for (let i = 0; i < 500; i++) c.send(String(i));
         await done;
-        assert.deepEqual(got, Array.from({ length: 500 }, (_, i) => String(i)));
-      } finally { c.terminate(); }
+        assert.deepEqual(
+          got,
+          Array.from({ length: 500 }, (_, i) => String(i))
+        );
+      } finally {
+        c.terminate();
+      }
     });
 
     test('fragmented messages from the client are reassembled', T, async () => {
@@ -117,7 +133,9 @@ for (const mode of ['pipe', 'message']) {
         m = await p;
         assert.equal(m.isBinary, true);
         assert.ok(Buffer.from(m.data).equals(Buffer.concat(parts)));
-      } finally { c.terminate(); }
+      } finally {
+        c.terminate();
+      }
     });
   });
 }
@@ -126,8 +144,18 @@ describe('sends of one tick, small and large', () => {
   // Binary payloads from 16 KiB on leave without being copied, between the
   // frames queued around them: order, bytes and bufferedAmount must hold.
   test('mixed sizes sent in one tick arrive in order, byte-exact; bufferedAmount returns to 0', T, async () => {
-    const payloads = ['a', crypto.randomBytes(16384), crypto.randomBytes(16383), 'b', crypto.randomBytes(20000),
-      crypto.randomBytes(20000), crypto.randomBytes(3), crypto.randomBytes(70000), 'c', crypto.randomBytes(16384)];
+    const payloads = [
+      'a',
+      crypto.randomBytes(16384),
+      crypto.randomBytes(16383),
+      'b',
+      crypto.randomBytes(20000),
+      crypto.randomBytes(20000),
+      crypto.randomBytes(3),
+      crypto.randomBytes(70000),
+      'c',
+      crypto.randomBytes(16384),
+    ];
     let server;
     const srv = await startServer(impl, (ws) => {
       server = ws;
@@ -150,7 +178,10 @@ describe('sends of one tick, small and large', () => {
       payloads.forEach((p, i) => assert.deepEqual(got[i], p, `message ${i}`));
       for (let waited = 0; server.bufferedAmount !== 0 && waited < 2000; waited += 10) await delay(10);
       assert.equal(server.bufferedAmount, 0);
-    } finally { c.terminate(); await srv.close(); }
+    } finally {
+      c.terminate();
+      await srv.close();
+    }
   });
 });
 
@@ -165,14 +196,24 @@ describe('ping, close and subprotocols', () => {
       const pong2 = new Promise((r) => c.once('pong', (d) => r(d)));
       c.ping();
       assert.equal((await pong2).length, 0);
-    } finally { c.terminate(); await srv.close(); }
+    } finally {
+      c.terminate();
+      await srv.close();
+    }
   });
 
   test('server ping(payload, cb): the client sees the payload, cb fires on its pong', T, async () => {
     let fired;
-    const cbFired = new Promise((r) => { fired = r; });
+    const cbFired = new Promise((r) => {
+      fired = r;
+    });
     const srv = await startServer(impl, (ws) => {
-      ws.on('open', () => { assert.equal(ws.ping('srv-ping', () => fired('called')), true); });
+      ws.on('open', () => {
+        assert.equal(
+          ws.ping('srv-ping', () => fired('called')),
+          true
+        );
+      });
     });
     const ping = new Promise((r) => {
       const c = new WS(srv.url);
@@ -182,12 +223,17 @@ describe('ping, close and subprotocols', () => {
     try {
       assert.equal(d, 'srv-ping');
       assert.equal(await within(cbFired, 3000, 'timeout'), 'called');
-    } finally { c.terminate(); await srv.close(); }
+    } finally {
+      c.terminate();
+      await srv.close();
+    }
   });
 
   test('client close(4000, "bye") → server close {4000, "bye"}, client sees the echo', T, async () => {
     let log;
-    const srv = await startServer(impl, (ws) => { log = record(ws); });
+    const srv = await startServer(impl, (ws) => {
+      log = record(ws);
+    });
     const c = await connect(srv.url);
     try {
       const cc = closed(c);
@@ -195,48 +241,79 @@ describe('ping, close and subprotocols', () => {
       const serverClose = (await log.closed).find((e) => e.event === 'close');
       assert.deepEqual(serverClose, { event: 'close', code: 4000, reason: 'bye', readyState: 3 });
       assert.deepEqual(await cc, { code: 4000, reason: 'bye' });
-      assert.deepEqual(log.map((e) => e.event), ['open', 'end', 'close']);
-    } finally { c.terminate(); await srv.close(); }
+      assert.deepEqual(
+        log.map((e) => e.event),
+        ['open', 'end', 'close']
+      );
+    } finally {
+      c.terminate();
+      await srv.close();
+    }
   });
 
   test('server close(3000, "x") → client sees 3000 "x", server close event after the echo', T, async () => {
     let log;
-    const srv = await startServer(impl, (ws) => { log = record(ws); ws.on('open', () => ws.close(3000, 'x')); });
+    const srv = await startServer(impl, (ws) => {
+      log = record(ws);
+      ws.on('open', () => ws.close(3000, 'x'));
+    });
     const c = new WS(srv.url);
     try {
       assert.deepEqual(await closed(c), { code: 3000, reason: 'x' });
       const serverClose = (await log.closed).find((e) => e.event === 'close');
       // ws echoes the code and reason it received
       assert.deepEqual([serverClose.code, serverClose.reason], [3000, 'x']);
-    } finally { c.terminate(); await srv.close(); }
+    } finally {
+      c.terminate();
+      await srv.close();
+    }
   });
 
   test('client terminates TCP → server close 1006', T, async () => {
     let log;
-    const srv = await startServer(impl, (ws) => { log = record(ws); });
+    const srv = await startServer(impl, (ws) => {
+      log = record(ws);
+    });
     const c = await connect(srv.url);
     try {
       c.terminate();
       const serverClose = (await log.closed).find((e) => e.event === 'close');
       assert.deepEqual([serverClose.code, serverClose.reason], [1006, '']);
-    } finally { await srv.close(); }
+    } finally {
+      await srv.close();
+    }
   });
 
   test('subprotocol negotiation: client [a, b], server [b, a] → a', T, async () => {
     let server;
-    const srv = await startServer(impl, (ws) => { server = ws; }, { protocols: ['b', 'a'] });
+    const srv = await startServer(
+      impl,
+      (ws) => {
+        server = ws;
+      },
+      { protocols: ['b', 'a'] }
+    );
     let c;
     try {
       c = await connect(srv.url, ['a', 'b']);
       assert.equal(c.protocol, 'a');
       await delay(10);
       assert.equal(server.protocol, 'a');
-    } finally { if (c) c.terminate(); await srv.close(); }
+    } finally {
+      if (c) c.terminate();
+      await srv.close();
+    }
   });
 
   test('subprotocol negotiation: no overlap → 101 without a protocol header', T, async () => {
     let server;
-    const srv = await startServer(impl, (ws) => { server = ws; }, { protocols: ['z'] });
+    const srv = await startServer(
+      impl,
+      (ws) => {
+        server = ws;
+      },
+      { protocols: ['z'] }
+    );
     try {
       // ws refuses a 101 with no Sec-WebSocket-Protocol when it offered some:
       // that error proves the server answered 101 without the header.
@@ -247,6 +324,8 @@ describe('ping, close and subprotocols', () => {
       const c = await connect(srv.url);
       c.terminate();
       assert.equal(c.protocol, '');
-    } finally { await srv.close(); }
+    } finally {
+      await srv.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
 
 const assert = require('node:assert/strict');
 const { describe, test, after } = require('node:test');
-const { Client, cleanup, record, within, startEchoServer } = require('./client-helpers');
+const { Client, cleanup, record, within, startEchoServer } = require('../helpers/client');
 
 after(cleanup);
 

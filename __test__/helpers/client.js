@@ -9,9 +9,9 @@ const http = require('http');
 const https = require('https');
 const net = require('net');
 const WS = require('ws');
-const { makeCertificate } = require('./helpers/certificate');
+const { makeCertificate } = require('./certificate');
 const faye = require('faye-websocket');
-const impl = require('..');
+const impl = require('../..');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const live = new Set();
@@ -51,7 +51,10 @@ async function cleanup() {
 }
 
 function acceptFor(key) {
-  return crypto.createHash('sha1').update(key + GUID).digest('base64');
+  return crypto
+    .createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,7 +9,7 @@ const http = require('http');
 const crypto = require('crypto');
 const { spawnSync } = require('child_process');
 const WS = require('ws');
-const Native = require('..');
+const Native = require('../..');
 
 const T = { timeout: 120000 };
 const servers = [];
@@ -61,18 +61,21 @@ test('16 MiB messages compressed off the JS thread, in order with small ones, cl
   const big = textLike(SIZE);
   const bigBinary = Buffer.from(textLike(SIZE));
   const notes = {};
-  const url = await listen((ws) => {
-    ws.on('open', () => {
-      ws.send('small 1');
-      notes.returned = ws.send(big);
-      notes.buffered = ws.bufferedAmount;
-      ws.send('small 2');
-      ws.send(bigBinary);
-      ws.send(Buffer.from('small 3'));
-      ws.close(3000, 'done');
-      notes.afterClose = ws.send('too late');
-    });
-  }, [Native.deflate]);
+  const url = await listen(
+    (ws) => {
+      ws.on('open', () => {
+        ws.send('small 1');
+        notes.returned = ws.send(big);
+        notes.buffered = ws.bufferedAmount;
+        ws.send('small 2');
+        ws.send(bigBinary);
+        ws.send(Buffer.from('small 3'));
+        ws.close(3000, 'done');
+        notes.afterClose = ws.send('too late');
+      });
+    },
+    [Native.deflate]
+  );
 
   // The client (ws) runs in a child process, so only our side's work counts.
   const client = `
@@ -92,7 +95,11 @@ test('16 MiB messages compressed off the JS thread, in order with small ones, cl
         child.stdin.end();
       })
   );
-  const digest = (data) => [Buffer.isBuffer(data), Buffer.byteLength(data), crypto.createHash('sha1').update(data).digest('hex')];
+  const digest = (data) => [
+    Buffer.isBuffer(data),
+    Buffer.byteLength(data),
+    crypto.createHash('sha1').update(data).digest('hex'),
+  ];
   assert.equal(result.code, 3000);
   assert.equal(result.reason, 'done');
   assert.deepEqual(result.received, ['small 1', big, 'small 2', bigBinary, Buffer.from('small 3')].map(digest));
@@ -107,10 +114,13 @@ test('16 MiB compressed messages inflate in slices, in order, both with our clie
   const zeros = Buffer.alloc(SIZE); // 16 KiB on the wire: the worst case for one chunk
   for (const Client of ['ws', 'native']) {
     let server;
-    const url = await listen((ws) => {
-      server = ws;
-      ws.on('message', (event) => ws.send(Buffer.isBuffer(event.data) ? 'binary ' + event.data.length : event.data));
-    }, [Native.deflate]);
+    const url = await listen(
+      (ws) => {
+        server = ws;
+        ws.on('message', (event) => ws.send(Buffer.isBuffer(event.data) ? 'binary ' + event.data.length : event.data));
+      },
+      [Native.deflate]
+    );
 
     const { max, result } = await maxLoopDelay(
       () =>
@@ -147,7 +157,7 @@ test('16 MiB compressed messages inflate in slices, in order, both with our clie
 test('close during an off-thread compression, then the process exits on its own', T, () => {
   const script = `
     const http = require('http');
-    const Native = require(${JSON.stringify(require.resolve('..'))});
+    const Native = require(${JSON.stringify(require.resolve('../..'))});
     const server = http.createServer();
     server.on('upgrade', (req, socket, body) => {
       const ws = new Native(req, socket, body, [], { extensions: [Native.deflate] });

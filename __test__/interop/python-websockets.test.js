@@ -15,10 +15,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { describe, test, before, after } = require('node:test');
 const deflate = require('permessage-deflate');
-const WebSocket = require('..');
+const WebSocket = require('../..');
 
 const REQUIREMENT = 'websockets==17.4';
-const PY_DIR = path.join(__dirname, 'python');
+const PY_DIR = path.join(__dirname, '..', 'python');
 const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'faye-websocket-native');
 const venv = path.join(cacheDir, 'python-websockets-venv');
 const python = path.join(venv, 'bin', 'python');
@@ -26,15 +26,22 @@ const marker = path.join(venv, '.complete');
 const children = new Set();
 
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300000, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? r.status}):\n${r.stdout}${r.stderr}`);
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    timeout: 300000,
+    env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+  });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? r.status}):\n${r.stdout}${r.stderr}`);
   return r.stdout;
 }
 
 // python3 (3.10 or later, which websockets 17 needs), then the pinned websockets.
 function ensureVenv() {
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === REQUIREMENT) return;
-  const base = ['python3.11', 'python3'].find((p) => spawnSync(p, ['-c', 'import sys; assert sys.version_info >= (3, 10)']).status === 0);
+  const base = ['python3.11', 'python3'].find(
+    (p) => spawnSync(p, ['-c', 'import sys; assert sys.version_info >= (3, 10)']).status === 0
+  );
   if (!base) throw new Error('Python 3.10 or later (python3) is needed for the websockets interop tests');
   fs.rmSync(venv, { recursive: true, force: true });
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -56,8 +63,15 @@ function py(script, args) {
     child.lines.push(...parts);
     child.emit('lines');
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk) => { child.stderrText = (child.stderrText + chunk).slice(-5000); });
-  child.exited = new Promise((resolve) => child.on('close', (code, signal) => { children.delete(child); resolve(code ?? signal); }));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    child.stderrText = (child.stderrText + chunk).slice(-5000);
+  });
+  child.exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? signal);
+    })
+  );
   return child;
 }
 
@@ -65,7 +79,9 @@ function within(promise, ms, what) {
   let timer;
   return Promise.race([
     promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }
 
@@ -74,21 +90,27 @@ function lineMatching(child, pattern) {
   return new Promise((resolve, reject) => {
     const check = () => {
       const line = child.lines.find((l) => pattern.test(l));
-      if (line) { child.off('lines', check); resolve(line); }
+      if (line) {
+        child.off('lines', check);
+        resolve(line);
+      }
     };
     child.on('lines', check);
-    child.exited.then((code) => reject(new Error(`${path.basename(child.spawnargs[1])} exited (${code}):\n${child.stderrText}`)));
+    child.exited.then((code) =>
+      reject(new Error(`${path.basename(child.spawnargs[1])} exited (${code}):\n${child.stderrText}`))
+    );
     check();
   });
 }
 
-const events = (child, name) => child.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === name);
+const events = (child, name) =>
+  child.lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.event === name);
 
 before(ensureVenv);
 after(() => children.forEach((child) => child.kill('SIGKILL')));
-
-// websockets' permessage-deflate default, and the header when nothing is negotiated.
-const PYTHON_CLIENT_OFFER_ACCEPTED = /^permessage-deflate(; client_max_window_bits=\d+)?$/;
 
 describe('websockets (Python) client -> our server', () => {
   for (const [name, ours, theirs, negotiated] of [
@@ -122,8 +144,17 @@ describe('websockets (Python) client -> our server', () => {
         else assert.equal(result.extensions, null);
         assert.doesNotMatch(String(result.extensions), /no_context_takeover/); // the 1000 messages share a context
         assert.deepEqual(result.serverClose, [4002, 'server-bye']);
-        await within((async () => { while (closes.length < 2) await new Promise((r) => setTimeout(r, 20)); })(), 10000, 'close events');
-        assert.deepEqual(closes, [[4002, 'server-bye'], [4001, 'client-bye']]);
+        await within(
+          (async () => {
+            while (closes.length < 2) await new Promise((r) => setTimeout(r, 20));
+          })(),
+          10000,
+          'close events'
+        );
+        assert.deepEqual(closes, [
+          [4002, 'server-bye'],
+          [4001, 'client-bye'],
+        ]);
       } finally {
         server.close();
       }
@@ -163,18 +194,28 @@ describe('our Client -> websockets (Python) server', () => {
     test(name, { timeout: 180000 }, async (t) => {
       const server = py('server.py', [theirs]);
       try {
-        const port = Number(/listening (\d+)/.exec(await within(lineMatching(server, /^listening \d+/), 30000, 'server.py start'))[1]);
+        const port = Number(
+          /listening (\d+)/.exec(await within(lineMatching(server, /^listening \d+/), 30000, 'server.py start'))[1]
+        );
         const url = `ws://127.0.0.1:${port}/`;
-        const connect = () => new Promise((resolve, reject) => {
-          const ws = new WebSocket.Client(url, [], { extensions: ours });
-          ws.queue = [];
-          ws.waiting = [];
-          ws.on('message', (event) => (ws.waiting.length ? ws.waiting.shift()(event.data) : ws.queue.push(event.data)));
-          ws.closed = new Promise((r) => ws.on('close', r));
-          ws.on('open', () => resolve(ws));
-          ws.closed.then((event) => reject(new Error(`closed before open: ${event.code}`)));
-        });
-        const next = (ws, what) => within(ws.queue.length ? Promise.resolve(ws.queue.shift()) : new Promise((r) => ws.waiting.push(r)), 60000, what);
+        const connect = () =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket.Client(url, [], { extensions: ours });
+            ws.queue = [];
+            ws.waiting = [];
+            ws.on('message', (event) =>
+              ws.waiting.length ? ws.waiting.shift()(event.data) : ws.queue.push(event.data)
+            );
+            ws.closed = new Promise((r) => ws.on('close', r));
+            ws.on('open', () => resolve(ws));
+            ws.closed.then((event) => reject(new Error(`closed before open: ${event.code}`)));
+          });
+        const next = (ws, what) =>
+          within(
+            ws.queue.length ? Promise.resolve(ws.queue.shift()) : new Promise((r) => ws.waiting.push(r)),
+            60000,
+            what
+          );
 
         const ws = await within(connect(), 30000, 'connect');
         const opened = JSON.parse(await within(lineMatching(server, /"event": "open"/), 10000, 'server open event'));
@@ -196,8 +237,15 @@ describe('our Client -> websockets (Python) server', () => {
             ws.send(`fragments ${kind} ${size}`);
             const got = await next(ws, `fragmented ${kind} ${size}`);
             const hash = await next(ws, `hash of ${kind} ${size}`);
-            assert.equal(kind === 'text' ? typeof got : Buffer.isBuffer(got) && 'buffer', kind === 'text' ? 'string' : 'buffer');
-            assert.equal(crypto.createHash('sha256').update(got).digest('hex'), hash, `fragmented ${kind} ${size} B differs`);
+            assert.equal(
+              kind === 'text' ? typeof got : Buffer.isBuffer(got) && 'buffer',
+              kind === 'text' ? 'string' : 'buffer'
+            );
+            assert.equal(
+              crypto.createHash('sha256').update(got).digest('hex'),
+              hash,
+              `fragmented ${kind} ${size} B differs`
+            );
           }
         }
         for (let i = 0; i < 1000; i++) {
@@ -213,7 +261,13 @@ describe('our Client -> websockets (Python) server', () => {
         ws2.close(4001, 'client-bye');
         await within(ws2.closed, 30000, 'client close');
         await within(lineMatching(server, /"event": "close", "code": 4001/), 10000, 'server saw 4001');
-        assert.deepEqual(events(server, 'close').map((e) => [e.code, e.reason]), [[4002, 'server-bye'], [4001, 'client-bye']]);
+        assert.deepEqual(
+          events(server, 'close').map((e) => [e.code, e.reason]),
+          [
+            [4002, 'server-bye'],
+            [4001, 'client-bye'],
+          ]
+        );
       } finally {
         server.stdin.end(); // server.py exits when its stdin closes
         await within(server.exited, 10000, 'server.py exit').catch(() => server.kill('SIGKILL'));

@@ -4,7 +4,7 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
-const { impl, faye, startServer, record, delay, cleanupAll } = require('./helpers');
+const { impl, faye, startServer, record, delay, cleanupAll } = require('../helpers');
 
 after(cleanupAll);
 const T = { timeout: 15000 };
@@ -21,7 +21,9 @@ const closed = (c) => new Promise((r) => c.once('close', (e) => r({ code: e.code
 
 describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
   let srv;
-  before(async () => { srv = await startServer(impl, (ws) => ws.pipe(ws), { protocols: ['echo'] }); });
+  before(async () => {
+    srv = await startServer(impl, (ws) => ws.pipe(ws), { protocols: ['echo'] });
+  });
   after(() => srv.close());
 
   test('open: status 101, Upgrade header, protocol "echo" chosen from [foo, echo]', T, async () => {
@@ -30,7 +32,9 @@ describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
       assert.equal(c.statusCode, 101);
       assert.equal(c.headers.upgrade, 'websocket');
       assert.equal(c.protocol, 'echo');
-    } finally { c.close(); }
+    } finally {
+      c.close();
+    }
   });
 
   for (const s of ['', 'hello', 'héllo 😀', 'x'.repeat(126), 'y'.repeat(70000)]) {
@@ -40,7 +44,9 @@ describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
         const p = nextMessage(c);
         assert.equal(c.send(s), true);
         assert.equal(await p, s);
-      } finally { c.close(); }
+      } finally {
+        c.close();
+      }
     });
   }
 
@@ -54,7 +60,9 @@ describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
         const got = await p;
         assert.ok(Buffer.isBuffer(got));
         assert.ok(got.equals(b));
-      } finally { c.close(); }
+      } finally {
+        c.close();
+      }
     });
   }
 
@@ -62,11 +70,20 @@ describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
     const c = await open(srv.url);
     try {
       const got = [];
-      const done = new Promise((r) => c.on('message', (e) => { got.push(e.data); if (got.length === 3) r(); }));
-      c.send(13); c.send(false); c.send([13, 14, 15]);
+      const done = new Promise((r) =>
+        c.on('message', (e) => {
+          got.push(e.data);
+          if (got.length === 3) r();
+        })
+      );
+      c.send(13);
+      c.send(false);
+      c.send([13, 14, 15]);
       await done;
       assert.deepEqual(got, ['13', 'false', '13,14,15']);
-    } finally { c.close(); }
+    } finally {
+      c.close();
+    }
   });
 
   test('client close → close event 1000, readable false, no echo after close', T, async () => {
@@ -82,7 +99,9 @@ describe('faye Client ↔ echo server (ws.pipe(ws))', () => {
 describe('close both ways and subprotocols', () => {
   test('client close(4001, "bye") → server close event {4001, "bye"}', T, async () => {
     let log;
-    const srv = await startServer(impl, (ws) => { log = record(ws); });
+    const srv = await startServer(impl, (ws) => {
+      log = record(ws);
+    });
     const c = await open(srv.url);
     const cl = closed(c);
     c.close(4001, 'bye');
@@ -94,7 +113,10 @@ describe('close both ways and subprotocols', () => {
 
   test('server close(3002, "srv") → client close event {3002, "srv"}', T, async () => {
     let log;
-    const srv = await startServer(impl, (ws) => { log = record(ws); ws.on('open', () => ws.close(3002, 'srv')); });
+    const srv = await startServer(impl, (ws) => {
+      log = record(ws);
+      ws.on('open', () => ws.close(3002, 'srv'));
+    });
     const c = new faye.Client(srv.url);
     const cl = closed(c);
     assert.deepEqual(await cl, { code: 3002, reason: 'srv' });
@@ -104,10 +126,18 @@ describe('close both ways and subprotocols', () => {
   });
 
   test('server messages sent before open reach the client first', T, async () => {
-    const srv = await startServer(impl, (ws) => { ws.send('first'); ws.send(Buffer.from([1])); });
+    const srv = await startServer(impl, (ws) => {
+      ws.send('first');
+      ws.send(Buffer.from([1]));
+    });
     const c = new faye.Client(srv.url);
     const got = [];
-    await new Promise((r) => c.on('message', (e) => { got.push(e.data); if (got.length === 2) r(); }));
+    await new Promise((r) =>
+      c.on('message', (e) => {
+        got.push(e.data);
+        if (got.length === 2) r();
+      })
+    );
     assert.deepEqual(got, ['first', Buffer.from([1])]);
     c.close();
     await srv.close();
@@ -115,7 +145,13 @@ describe('close both ways and subprotocols', () => {
 
   test('subprotocols: client [a, b], server [b, a] → a on both sides', T, async () => {
     let server;
-    const srv = await startServer(impl, (ws) => { server = ws; }, { protocols: ['b', 'a'] });
+    const srv = await startServer(
+      impl,
+      (ws) => {
+        server = ws;
+      },
+      { protocols: ['b', 'a'] }
+    );
     const c = await open(srv.url, ['a', 'b']);
     assert.equal(c.protocol, 'a');
     await delay(10);
@@ -126,7 +162,13 @@ describe('close both ways and subprotocols', () => {
 
   test('subprotocols: no overlap → opens with protocol ""', T, async () => {
     let server;
-    const srv = await startServer(impl, (ws) => { server = ws; }, { protocols: ['z'] });
+    const srv = await startServer(
+      impl,
+      (ws) => {
+        server = ws;
+      },
+      { protocols: ['z'] }
+    );
     const c = await open(srv.url, ['a', 'b']);
     assert.equal(c.protocol, '');
     assert.equal(c.headers['sec-websocket-protocol'], undefined);

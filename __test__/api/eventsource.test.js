@@ -15,12 +15,13 @@ const tls = require('node:tls');
 const { Readable, Stream } = require('node:stream');
 
 const FayeWebSocket = require('faye-websocket');
-const EventSource = require('../lib/eventsource');
-const { makeCertificate } = require('./helpers/certificate');
+const EventSource = require('../../lib/eventsource');
+const { makeCertificate } = require('../helpers/certificate');
 
 const T = { timeout: 15000 };
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-store\r\n' +
+const HEAD =
+  'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-store\r\n' +
   'Connection: close\r\n';
 
 // An http(s) server on 127.0.0.1 calling `handler(request, response)`.
@@ -74,7 +75,7 @@ async function until(predicate, what, ms = 5000) {
 }
 
 describe('module shape', () => {
-  test('the export is the class, with faye\'s statics and methods', () => {
+  test("the export is the class, with faye's statics and methods", () => {
     const Faye = FayeWebSocket.EventSource;
     assert.deepEqual(Object.keys(EventSource), Object.keys(Faye));
     assert.equal(EventSource.super_, Stream);
@@ -84,11 +85,11 @@ describe('module shape', () => {
     assert.ok(EventSource.prototype instanceof Stream);
   });
 
-  test('require(\'..\').EventSource is this class', () => {
-    assert.equal(require('..').EventSource, EventSource);
+  test("require('..').EventSource is this class", () => {
+    assert.equal(require('../..').EventSource, EventSource);
   });
 
-  test('isEventSource is faye\'s rule', () => {
+  test("isEventSource is faye's rule", () => {
     const cases = [
       ['GET', 'text/event-stream'],
       ['GET', 'text/html , text/event-stream'],
@@ -103,19 +104,30 @@ describe('module shape', () => {
     ];
     for (const [method, accept] of cases) {
       const request = { method, headers: accept === undefined ? {} : { accept } };
-      assert.equal(EventSource.isEventSource(request), FayeWebSocket.EventSource.isEventSource(request),
-        `${method} ${JSON.stringify(accept)}`);
+      assert.equal(
+        EventSource.isEventSource(request),
+        FayeWebSocket.EventSource.isEventSource(request),
+        `${method} ${JSON.stringify(accept)}`
+      );
     }
   });
 });
 
 describe('events, properties and closing', () => {
-  test('open and close through on* and addEventListener, with faye\'s event objects', T, async () => {
+  test("open and close through on* and addEventListener, with faye's event objects", T, async () => {
     const seen = [];
     const srv = await withSource({}, (es) => {
       seen.push(['constructed', es.readyState, es.writable]);
-      es.onopen = (event) => seen.push(['onopen', event.type, es.readyState, event.target === es, event.eventPhase,
-        event.bubbles, event.cancelable]);
+      es.onopen = (event) =>
+        seen.push([
+          'onopen',
+          event.type,
+          es.readyState,
+          event.target === es,
+          event.eventPhase,
+          event.bubbles,
+          event.cancelable,
+        ]);
       es.addEventListener('open', () => seen.push(['open listener']));
       es.onclose = (event) => seen.push(['onclose', event.type, es.readyState, es.writable, event.target === es]);
       es.addEventListener('close', () => seen.push(['close listener']));
@@ -137,7 +149,10 @@ describe('events, properties and closing', () => {
 
   test('url and lastEventId', T, async () => {
     let es;
-    const srv = await withSource({}, (source) => { es = source; source.close(); });
+    const srv = await withSource({}, (source) => {
+      es = source;
+      source.close();
+    });
     await rawClient(srv.port, 'Last-Event-ID: 41\r\n').done;
     assert.equal(es.url, `http://localhost:${srv.port}/events?a=b`);
     assert.equal(es.lastEventId, '41');
@@ -181,7 +196,7 @@ describe('events, properties and closing', () => {
   test('nothing keeps the process alive after close (child process exits by itself)', T, async () => {
     const script = `
       const http = require('http'), net = require('net');
-      const EventSource = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'eventsource.js'))});
+      const EventSource = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'eventsource.js'))});
       let count = 0;
       const server = http.createServer((req, res) => {
         const es = new EventSource(req, res, { ping: 0.01 });
@@ -200,8 +215,14 @@ describe('events, properties and closing', () => {
     const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
     const started = Date.now();
     const code = await new Promise((resolve) => {
-      const timer = setTimeout(() => { child.kill(); resolve('killed'); }, 5000);
-      child.on('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode); });
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve('killed');
+      }, 5000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
     });
     assert.equal(code, 0, 'the child exited on its own');
     assert.ok(Date.now() - started < 4000);
@@ -249,13 +270,17 @@ describe('writing', () => {
   test('readable.pipe(es): write sends a message, end closes', T, async () => {
     let ended = false;
     const srv = await withSource({}, (es) => {
-      es.on('close', () => { ended = true; });
+      es.on('close', () => {
+        ended = true;
+      });
       Readable.from(['one', 'two\nlines', Buffer.from('bytes ☃')]).pipe(es);
     });
     const text = await rawClient(srv.port).done;
     await srv.close();
-    assert.equal(text, HEAD + '\r\nretry: 5000\r\n\r\n' +
-      'data: one\r\n\r\ndata: two\ndata: lines\r\n\r\ndata: bytes ☃\r\n\r\n');
+    assert.equal(
+      text,
+      HEAD + '\r\nretry: 5000\r\n\r\n' + 'data: one\r\n\r\ndata: two\ndata: lines\r\n\r\ndata: bytes ☃\r\n\r\n'
+    );
     assert.ok(ended);
   });
 
@@ -288,14 +313,19 @@ describe('writing', () => {
     const srv = await withSource({}, calls);
     const ours = await rawClient(srv.port).done;
     await srv.close();
-    assert.equal(ours, HEAD + '\r\nretry: 5000\r\n\r\n' +
-      'event: adata: injected\r\nid: 1event: evil\r\ndata: x\r\n\r\n' +
-      'data: y\r\n\r\n' +
-      'event: ok\r\nid: 7\r\ndata: z\r\n\r\n');
+    assert.equal(
+      ours,
+      HEAD +
+        '\r\nretry: 5000\r\n\r\n' +
+        'event: adata: injected\r\nid: 1event: evil\r\ndata: x\r\n\r\n' +
+        'data: y\r\n\r\n' +
+        'event: ok\r\nid: 7\r\ndata: z\r\n\r\n'
+    );
 
     // What faye writes for the same calls: an extra event and extra fields.
     const fayeServer = await startServer((request, response) =>
-      calls(new FayeWebSocket.EventSource(request, response)));
+      calls(new FayeWebSocket.EventSource(request, response))
+    );
     const faye = await rawClient(fayeServer.port).done;
     await fayeServer.close();
     assert.ok(faye.includes('event: a\n\ndata: injected\r\nid: 1\r\nevent: evil\r\n'));
@@ -316,7 +346,10 @@ function collect(source, types, count) {
       for (const type of types) {
         source.addEventListener(type, (event) => {
           events.push({ type: event.type, data: event.data, lastEventId: event.lastEventId });
-          if (events.length === count) { clearTimeout(timer); resolve(events); }
+          if (events.length === count) {
+            clearTimeout(timer);
+            resolve(events);
+          }
         });
       }
     }),
@@ -366,14 +399,22 @@ describe('with the npm eventsource client', () => {
     });
     const source = new ClientEventSource(`http://127.0.0.1:${srv.port}/`);
     let dropped = 0;
-    source.addEventListener('error', () => { if (!dropped) dropped = Date.now(); });
+    source.addEventListener('error', () => {
+      if (!dropped) dropped = Date.now();
+    });
     const { done } = collect(source, ['message'], 3);
     const events = await done;
     source.close();
     await srv.close();
-    assert.deepEqual(events.map((event) => event.data), ['first', 'second', 'resumed after id-2']);
+    assert.deepEqual(
+      events.map((event) => event.data),
+      ['first', 'second', 'resumed after id-2']
+    );
     assert.equal(connections.length, 2);
-    assert.deepEqual(connections.map((c) => c.lastEventId), ['', 'id-2']);
+    assert.deepEqual(
+      connections.map((c) => c.lastEventId),
+      ['', 'id-2']
+    );
     // retry: 300 ms (the client's own default is 3 s).
     const gap = connections[1].at - dropped;
     assert.ok(gap >= 250 && gap < 2500, `reconnected ${gap} ms after the drop`);
@@ -384,16 +425,17 @@ describe('with the npm eventsource client', () => {
 
 // fetch() for the npm client that trusts `ca`, over node:https.
 function fetchTrusting(ca) {
-  return (url, init) => new Promise((resolve, reject) => {
-    const request = https.request(url, { method: 'GET', headers: init.headers, ca }, (response) => {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(response.headers)) headers.set(name, String(value));
-      resolve(new Response(Readable.toWeb(response), { status: response.statusCode, headers }));
+  return (url, init) =>
+    new Promise((resolve, reject) => {
+      const request = https.request(url, { method: 'GET', headers: init.headers, ca }, (response) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) headers.set(name, String(value));
+        resolve(new Response(Readable.toWeb(response), { status: response.statusCode, headers }));
+      });
+      if (init.signal) init.signal.addEventListener('abort', () => request.destroy());
+      request.on('error', reject);
+      request.end();
     });
-    if (init.signal) init.signal.addEventListener('abort', () => request.destroy());
-    request.on('error', reject);
-    request.end();
-  });
 }
 
 describe('over https', () => {
@@ -411,8 +453,12 @@ describe('over https', () => {
     const text = await rawClient(srv.port, '', { secure: true, ca: certificate.cert }).done;
     await srv.close();
     assert.equal(url, `https://localhost:${srv.port}/events?a=b`);
-    assert.equal(text, HEAD + 'X-Secure: yes\r\n\r\nretry: 1000\r\n\r\n' +
-      'event: tls\r\nid: 5\r\ndata: secret\ndata: lines\r\n\r\n:\r\n\r\n');
+    assert.equal(
+      text,
+      HEAD +
+        'X-Secure: yes\r\n\r\nretry: 1000\r\n\r\n' +
+        'event: tls\r\nid: 5\r\ndata: secret\ndata: lines\r\n\r\n:\r\n\r\n'
+    );
   });
 
   test('npm eventsource client over https', T, async () => {

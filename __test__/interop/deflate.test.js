@@ -10,7 +10,7 @@ const crypto = require('crypto');
 const WS = require('ws');
 const Faye = require('faye-websocket');
 const deflate = require('permessage-deflate');
-const Native = require('..');
+const Native = require('../..');
 
 const T = { timeout: 60000 };
 const servers = [];
@@ -169,7 +169,9 @@ describe('our client against ws and faye servers', () => {
       const wss = new WS.Server({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
       servers.push(wss);
       await new Promise((resolve) => wss.on('listening', resolve));
-      wss.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
+      wss.on('connection', (socket) =>
+        socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }))
+      );
       const url = 'ws://127.0.0.1:' + wss.address().port;
       const client = await ourClient(url, Native.deflate.configure(Object.assign({}, options)));
       assert.match(client.headers['sec-websocket-extensions'], /^permessage-deflate/);
@@ -236,7 +238,10 @@ describe('negotiation matches faye byte for byte', () => {
     'x-webkit-deflate-frame, permessage-deflate; client_no_context_takeover',
     'permessage-deflate; client_max_window_bits=abc',
   ];
-  const configs = [{}, { noContextTakeover: true, requestNoContextTakeover: true, maxWindowBits: 9, requestMaxWindowBits: 12 }];
+  const configs = [
+    {},
+    { noContextTakeover: true, requestNoContextTakeover: true, maxWindowBits: 9, requestMaxWindowBits: 12 },
+  ];
   for (const config of configs) {
     for (const offer of offers) {
       test(JSON.stringify(config) + ' / ' + offer, async () => {
@@ -268,7 +273,7 @@ function maskedFrame(first, payload) {
   return Buffer.concat([header, key, body]);
 }
 
-function closeOf(url, frames, server) {
+function closeOf(url, frames) {
   return new Promise((resolve) => {
     rawUpgrade(url, 'permessage-deflate').then(({ socket, rest }) => {
       let data = rest;
@@ -281,7 +286,10 @@ function closeOf(url, frames, server) {
 
 describe('bad compressed input', () => {
   test('a 261 KB frame that inflates to 256 MiB closes 1009 at maxLength with bounded memory', T, async () => {
-    const bomb = require('zlib').deflateRawSync(Buffer.alloc(256 << 20), { level: 9, finishFlush: require('zlib').constants.Z_SYNC_FLUSH });
+    const bomb = require('zlib').deflateRawSync(Buffer.alloc(256 << 20), {
+      level: 9,
+      finishFlush: require('zlib').constants.Z_SYNC_FLUSH,
+    });
     const payload = bomb.subarray(0, bomb.length - 4);
     assert.ok(payload.length < 300000);
     const ours = await echoServer(Native, [deflate], { maxLength: 1 << 20 });
@@ -301,7 +309,7 @@ describe('bad compressed input', () => {
     assert.ok(peak - before < 64 << 20, 'grew by ' + ((peak - before) >> 20) + ' MiB');
   });
 
-  test('corrupt data closes 1010 with zlib\'s message, as faye does', T, async () => {
+  test("corrupt data closes 1010 with zlib's message, as faye does", T, async () => {
     const ours = await echoServer(Native, [deflate]);
     const faye = await echoServer(Faye, [deflate]);
     const frame = maskedFrame(0xc1, Buffer.from([0xff, 0xff, 0xff]));

@@ -9,8 +9,8 @@ const assert = require('node:assert/strict');
 const http = require('http');
 const Faye = require('faye-websocket');
 const pmd = require('permessage-deflate');
-const Native = require('..');
-const { runScenario, delay, cleanupAll, F } = require('./helpers');
+const Native = require('../..');
+const { runScenario, delay, cleanupAll, F } = require('../helpers');
 
 after(cleanupAll);
 const T = { timeout: 30000 };
@@ -128,7 +128,12 @@ function assertSame([faye, ours]) {
 
 describe('JS extensions, server side, against faye-websocket', () => {
   test('negotiation: registration order, RSV bits, offers passed as faye passes them', T, async () => {
-    for (const offer of ['x-tag; level=1, x-xor; mask=5a, x-tag; level="2"', 'x-xor, other; a=b', 'nothing', undefined]) {
+    for (const offer of [
+      'x-tag; level=1, x-xor; mask=5a, x-tag; level="2"',
+      'x-xor, other; a=b',
+      'nothing',
+      undefined,
+    ]) {
       const results = await both(({ xor, tag }) => ({
         options: { extensions: [xor, tag], maxLength: 1000 },
         request: { extensions: offer },
@@ -139,7 +144,7 @@ describe('JS extensions, server side, against faye-websocket', () => {
     }
   });
 
-  test('a request failing faye\'s own checks never reaches the extensions', T, async () => {
+  test("a request failing faye's own checks never reaches the extensions", T, async () => {
     for (const request of [{ version: '8' }, { omit: ['sec-websocket-key'] }, { upgrade: 'h2c' }]) {
       const results = await both(({ xor, tag }) => ({
         options: { extensions: [xor, tag] },
@@ -152,9 +157,19 @@ describe('JS extensions, server side, against faye-websocket', () => {
   });
 
   test('an extension whose RSV bit is taken is skipped; deflate and a JS one on RSV1', T, async () => {
-    const rsv1 = { name: 'x-one', type: 'permessage', rsv1: true, rsv2: false, rsv3: false,
-      createServerSession: () => ({ generateResponse: () => ({ on: true }), processIncomingMessage: (m, cb) => cb(null, m),
-        processOutgoingMessage: (m, cb) => cb(null, m), close() {} }) };
+    const rsv1 = {
+      name: 'x-one',
+      type: 'permessage',
+      rsv1: true,
+      rsv2: false,
+      rsv3: false,
+      createServerSession: () => ({
+        generateResponse: () => ({ on: true }),
+        processIncomingMessage: (m, cb) => cb(null, m),
+        processOutgoingMessage: (m, cb) => cb(null, m),
+        close() {},
+      }),
+    };
     for (const [extensions, offer] of [
       [[rsv1, pmd], 'permessage-deflate, x-one'],
       [[pmd, rsv1], 'permessage-deflate, x-one'],
@@ -162,12 +177,14 @@ describe('JS extensions, server side, against faye-websocket', () => {
     ]) {
       const results = [];
       for (const Impl of [Faye, Native]) {
-        results.push(await runScenario(Impl, {
-          options: { extensions },
-          request: { extensions: offer },
-          finish: 'client-close',
-          settle: 20,
-        }));
+        results.push(
+          await runScenario(Impl, {
+            options: { extensions },
+            request: { extensions: offer },
+            finish: 'client-close',
+            settle: 20,
+          })
+        );
       }
       assert.equal(results[1].head, results[0].head, offer);
       assert.deepEqual(results[1].log, results[0].log);
@@ -210,12 +227,14 @@ describe('JS extensions, server side, against faye-websocket', () => {
       [F.text('a', { fin: false }), F.cont('b', { rsv2: true })],
       [F.text(xorBytes('ok'), { rsv2: true }), F.close(1000)],
     ]) {
-      assertSame(await both(({ xor, tag }) => ({
-        options: { extensions: [xor, tag] },
-        request: { extensions: 'x-xor, x-tag' },
-        writes,
-        settle: 50,
-      })));
+      assertSame(
+        await both(({ xor, tag }) => ({
+          options: { extensions: [xor, tag] },
+          request: { extensions: 'x-xor, x-tag' },
+          writes,
+          settle: 50,
+        }))
+      );
     }
   });
 
@@ -227,72 +246,87 @@ describe('JS extensions, server side, against faye-websocket', () => {
     ['the length check after the pipeline (1009)', 'grow'],
   ]) {
     test(`session failure: ${name}`, T, async () => {
-      assertSame(await both(({ xor, tag }) => ({
-        options: { extensions: [xor, tag], maxLength: 100 },
-        request: { extensions: 'x-xor, x-tag' },
-        onOpen(ws) {
-          ws.send('slow before');
-        },
-        writes: [F.text('fine'), F.text(payload), F.text('after')],
-        settle: 100,
-      })));
+      assertSame(
+        await both(({ xor, tag }) => ({
+          options: { extensions: [xor, tag], maxLength: 100 },
+          request: { extensions: 'x-xor, x-tag' },
+          onOpen(ws) {
+            ws.send('slow before');
+          },
+          writes: [F.text('fine'), F.text(payload), F.text('after')],
+          settle: 100,
+        }))
+      );
     });
   }
 
   test('an outgoing session error fails the connection', T, async () => {
-    assertSame(await both(({ xor, tag }) => ({
-      options: { extensions: [xor, tag] },
-      request: { extensions: 'x-tag' },
-      onOpen(ws) {
-        ws.send('one');
-        ws.send('out-boom');
-        ws.send('never');
-      },
-      settle: 100,
-    })));
+    assertSame(
+      await both(({ xor, tag }) => ({
+        options: { extensions: [xor, tag] },
+        request: { extensions: 'x-tag' },
+        onOpen(ws) {
+          ws.send('one');
+          ws.send('out-boom');
+          ws.send('never');
+        },
+        settle: 100,
+      }))
+    );
   });
 
   test('invalid UTF-8 after the pipeline fails with 1007', T, async () => {
-    assertSame(await both(({ xor, tag }) => ({
-      options: { extensions: [xor, tag] },
-      request: { extensions: 'x-xor' },
-      writes: [F.text(Buffer.from([0xff ^ 0x5a]), { rsv2: true })],
-      settle: 100,
-    })));
+    assertSame(
+      await both(({ xor, tag }) => ({
+        options: { extensions: [xor, tag] },
+        request: { extensions: 'x-xor' },
+        writes: [F.text(Buffer.from([0xff ^ 0x5a]), { rsv2: true })],
+        settle: 100,
+      }))
+    );
   });
 
-  test('close() waits for messages in the pipeline, then closes the sessions and sends the close frame', T, async () => {
-    const results = await both(({ xor, tag }) => ({
-      options: { extensions: [xor, tag] },
-      request: { extensions: 'x-xor, x-tag' },
-      onOpen(ws, log) {
-        ws.send('slow one');
-        ws.send('two');
-        log.note({ buffered: ws.bufferedAmount > 0 });
-        ws.close(3000, 'bye');
-        log.note({ afterClose: ws.send('three') });
-      },
-      writes: [F.text(xorBytes('slow incoming'), { rsv2: true })],
-      finish: 'client-close',
-      settle: 100,
-    }));
-    assert.equal(results[1].log[1].note.buffered, true);
-    results[1].log[1].note.buffered = results[0].log[1].note.buffered; // faye's bufferedAmount is always 0
-    assertSame(results);
-    const frames = results[1].frames;
-    assert.deepEqual(frames.map((f) => f.opcode), [1, 1, 8]);
-  });
+  test(
+    'close() waits for messages in the pipeline, then closes the sessions and sends the close frame',
+    T,
+    async () => {
+      const results = await both(({ xor, tag }) => ({
+        options: { extensions: [xor, tag] },
+        request: { extensions: 'x-xor, x-tag' },
+        onOpen(ws, log) {
+          ws.send('slow one');
+          ws.send('two');
+          log.note({ buffered: ws.bufferedAmount > 0 });
+          ws.close(3000, 'bye');
+          log.note({ afterClose: ws.send('three') });
+        },
+        writes: [F.text(xorBytes('slow incoming'), { rsv2: true })],
+        finish: 'client-close',
+        settle: 100,
+      }));
+      assert.equal(results[1].log[1].note.buffered, true);
+      results[1].log[1].note.buffered = results[0].log[1].note.buffered; // faye's bufferedAmount is always 0
+      assertSame(results);
+      const frames = results[1].frames;
+      assert.deepEqual(
+        frames.map((f) => f.opcode),
+        [1, 1, 8]
+      );
+    }
+  );
 
   test('the peer closing while messages are in the pipeline', T, async () => {
-    assertSame(await both(({ xor, tag }) => ({
-      options: { extensions: [xor, tag] },
-      request: { extensions: 'x-xor, x-tag' },
-      onOpen(ws) {
-        ws.send('slow out');
-      },
-      writes: [F.text(xorBytes('slow in'), { rsv2: true }), F.close(1001, 'going')],
-      settle: 100,
-    })));
+    assertSame(
+      await both(({ xor, tag }) => ({
+        options: { extensions: [xor, tag] },
+        request: { extensions: 'x-xor, x-tag' },
+        onOpen(ws) {
+          ws.send('slow out');
+        },
+        writes: [F.text(xorBytes('slow in'), { rsv2: true }), F.close(1001, 'going')],
+        settle: 100,
+      }))
+    );
   });
 });
 
@@ -300,7 +334,12 @@ describe('JS extensions with permessage-deflate', () => {
   for (const order of ['xor first', 'deflate first']) {
     test(`server and client, ${order}: messages round-trip and match faye on both sides`, T, async () => {
       const received = [];
-      for (const [Server, Client] of [[Faye, Faye], [Native, Faye], [Faye, Native], [Native, Native]]) {
+      for (const [Server, Client] of [
+        [Faye, Faye],
+        [Native, Faye],
+        [Faye, Native],
+        [Native, Native],
+      ]) {
         const { xor } = makeExtensions();
         const list = order === 'xor first' ? [xor, pmd] : [pmd, xor];
         const server = http.createServer();
@@ -330,14 +369,17 @@ describe('JS extensions with permessage-deflate', () => {
     });
   }
 
-  test('server frames with deflate and a JS extension equal faye\'s, and the RSV bits combine', T, async () => {
+  test("server frames with deflate and a JS extension equal faye's, and the RSV bits combine", T, async () => {
     const results = await both(({ xor }) => ({
       options: { extensions: [xor, pmd] },
       request: { extensions: 'x-xor, permessage-deflate' },
       onOpen(ws) {
         ws.send('hello hello hello');
       },
-      writes: [F.text(compressed('compressed, not xored'), { rsv1: true }), F.text(compressed('bad'), { rsv1: true, rsv2: true })],
+      writes: [
+        F.text(compressed('compressed, not xored'), { rsv1: true }),
+        F.text(compressed('bad'), { rsv1: true, rsv2: true }),
+      ],
       finish: 'client-close',
       settle: 100,
     }));
@@ -349,20 +391,33 @@ describe('JS extensions with permessage-deflate', () => {
 // faye answers 400 with the message of whatever an extension throws while
 // negotiating, once the request's own checks pass; nothing escapes.
 describe('an extension that throws while negotiating', () => {
-  const throwing = (thrown) => ({ name: 'x-throw', type: 'permessage', rsv1: false, rsv2: true, rsv3: false,
-    createServerSession: () => { throw thrown; } });
+  const throwing = (thrown) => ({
+    name: 'x-throw',
+    type: 'permessage',
+    rsv1: false,
+    rsv2: true,
+    rsv3: false,
+    createServerSession: () => {
+      throw thrown;
+    },
+  });
   const cases = {
     'an Error from createServerSession': { thrown: new Error('cannot negotiate'), request: {} },
-    'the same with version 8 (the version check comes first)': { thrown: new Error('cannot negotiate'), request: { version: '8' } },
+    'the same with version 8 (the version check comes first)': {
+      thrown: new Error('cannot negotiate'),
+      request: { version: '8' },
+    },
   };
   for (const [name, { thrown, request }] of Object.entries(cases)) {
     test(`${name}: the same 400, events and close as faye`, T, async () => {
       const results = [];
       for (const Impl of [Faye, Native]) {
-        results.push(await runScenario(Impl, {
-          options: { extensions: [throwing(thrown)] },
-          request: { extensions: 'x-throw', ...request },
-        }));
+        results.push(
+          await runScenario(Impl, {
+            options: { extensions: [throwing(thrown)] },
+            request: { extensions: 'x-throw', ...request },
+          })
+        );
       }
       const [faye, ours] = results;
       assert.match(faye.head, /^HTTP\/1\.1 400 /);
