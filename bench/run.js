@@ -27,6 +27,9 @@
 //   --no-write           print the table only
 //   --no-pin             do not use taskset
 //   --from FILE          re-render BENCHMARKS.md and the chart from a saved results JSON
+//   --baseline REV       also run the package as it was at git revision REV (built in a cache directory
+//                        outside the repository), interleaved with this tree, and report this tree ÷
+//                        baseline per workload: the A/B check that a change made nothing slower
 
 const { spawn, spawnSync, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -53,8 +56,10 @@ const SSE_CLIENTS = 1000;
 const LOADGEN_DIR = path.join(__dirname, 'loadgen');
 const LOADGEN = path.join(process.env.CARGO_TARGET_DIR || path.join(LOADGEN_DIR, 'target'), 'release', 'loadgen');
 
+const BASELINE = opt('--baseline', null);
 const NAMES = {
   native: 'faye-websocket-native',
+  baseline: `faye-websocket-native at ${BASELINE}`,
   ws: 'ws + bufferutil',
   faye: 'faye-websocket',
   tcp: 'raw net echo',
@@ -282,7 +287,8 @@ async function startServer(w, impl) {
   const cmd = ['node', '--expose-gc', path.join(__dirname, 'servers', script), impl, ...(w.serverArgs || [])];
   if (w.sse) cmd.push('--clients', SSE_CLIENTS);
   const [file, args] = wrap(cmd, 0, IDLE_CONNS + 1024);
-  const child = track(spawn(file, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const env = { ...process.env, BENCH_BASELINE_DIR: baselineDir || '' };
+  const child = track(spawn(file, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d).length > 4000 && (stderr = stderr.slice(-4000)));
   const info = await new Promise((resolve, reject) => {
@@ -476,7 +482,7 @@ function summarize(results) {
     const byImpl = results[w.id];
     if (!byImpl) continue;
     const row = { w, cells: {} };
-    for (const impl of w.servers) {
+    for (const impl of serversOf(w)) {
       const runs = byImpl[impl] || [];
       if (w.pending && w.pending[impl]) {
         row.cells[impl] = { pending: w.pending[impl] };
@@ -577,6 +583,7 @@ function markdown(rows, mach, opts) {
     };
     lines.push(`| ${r.w.title} | ${servers.map(c).join(' | ')} |`);
   }
+  if (rows.some((r) => r.cells.baseline)) lines.push(abTable(rows));
   const failures = rows.flatMap((r) =>
     Object.entries(r.cells).flatMap(([s, c]) => (c.errors || []).map((e) => `- ${r.w.id} / ${s}: ${e}`))
   );
@@ -685,6 +692,57 @@ function writeMarkdown(table) {
   fs.writeFileSync(OUT, text);
 }
 
+// ------------------------------------------------------------------ baseline (--baseline REV)
+
+let baselineDir = null;
+
+// The package's files at REV, with its addon built from them, in a cache directory keyed by the commit.
+function prepareBaseline(rev) {
+  const commit = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${rev}^{commit}`], {
+    encoding: 'utf8',
+  }).trim();
+  const cache = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'faye-websocket-native');
+  const dir = path.join(cache, `bench-baseline-${commit.slice(0, 12)}`);
+  const { platformSuffix } = require('../lib/platform');
+  const addon = path.join(dir, `faye-websocket-native.${platformSuffix()}.node`);
+  if (fs.existsSync(addon)) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  console.error(`baseline ${rev} (${commit.slice(0, 12)}): unpacking into ${dir} and building its addon`);
+  execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', root, commit, dir], {
+    stdio: 'inherit',
+  });
+  const cargo = spawnSync('cargo', ['build', '--release', '--lib'], { cwd: dir, stdio: 'inherit' });
+  if (cargo.status !== 0) throw new Error(`cargo build failed for the baseline ${rev}`);
+  fs.copyFileSync(path.join(dir, 'target', 'release', 'libfaye_websocket_native.so'), addon);
+  fs.rmSync(path.join(dir, 'target'), { recursive: true, force: true });
+  return dir;
+}
+
+// The servers of a workload: with --baseline, the baseline runs right after this tree's package.
+function serversOf(w) {
+  return BASELINE ? w.servers.flatMap((s) => (s === 'native' ? ['native', 'baseline'] : [s])) : w.servers;
+}
+
+// This tree ÷ baseline per workload: the figure (higher is better unless `lower`) and server CPU per message.
+function abTable(rows) {
+  const lines = [
+    '',
+    `A/B against ${NAMES.baseline} (same run, interleaved): this tree ÷ baseline, medians; a CPU ratio above 1 is slower.`,
+    '',
+    '| workload | figure ÷ baseline | server CPU per message ÷ baseline |',
+    '|---|---|---|',
+  ];
+  for (const r of rows) {
+    const a = r.cells.native;
+    const b = r.cells.baseline;
+    if (!a || !b) continue;
+    const cpu = r.w.idle ? '–' : fmtRatio(a.cpu / b.cpu);
+    lines.push(`| ${r.w.title} | ${fmtRatio(a.median / b.median)}${r.w.lower ? ' (lower is better)' : ''} | ${cpu} |`);
+  }
+  return lines.join('\n');
+}
+
 // ------------------------------------------------------------------ main
 
 function report(results, mach, opts) {
@@ -719,6 +777,7 @@ async function main() {
     throw new Error(`the addon does not load (run npm install or npm run build): ${e.message}`, { cause: e });
   }
 
+  if (BASELINE) baselineDir = prepareBaseline(BASELINE);
   const only = opt('--only', null);
   const serversOnly = opt('--servers', null);
   const workloads = WORKLOADS.filter((w) => !only || only.split(',').includes(w.id));
@@ -732,7 +791,7 @@ async function main() {
   const versions = {};
   for (const w of workloads) {
     results[w.id] = {};
-    const servers = w.servers.filter((s) => !serversOnly || serversOnly.split(',').includes(s));
+    const servers = serversOf(w).filter((s) => !serversOnly || serversOnly.split(',').includes(s));
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const impl of servers) {
         if (w.pending && w.pending[impl]) continue;
@@ -771,7 +830,7 @@ async function main() {
     .join(' ');
   mach.total_seconds = Math.round((Date.now() - started) / 1000);
 
-  const custom = ['--rounds', '--duration', '--warmup', '--only', '--servers', '--idle-conns'].some(flag)
+  const custom = ['--rounds', '--duration', '--warmup', '--only', '--servers', '--idle-conns', '--baseline'].some(flag)
     ? argv.join(' ')
     : null;
   const opts = { quick, custom, rounds: ROUNDS, duration: DURATION, idleConns: IDLE_CONNS, versions };

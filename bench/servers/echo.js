@@ -1,7 +1,7 @@
 'use strict';
 // Echo servers under test, one implementation per process, on 127.0.0.1:
 //
-//   node bench/servers/echo.js native|ws|faye|tcp [--deflate] [--port N]
+//   node bench/servers/echo.js native|baseline|ws|faye|tcp [--deflate] [--port N]
 //
 // native, ws and faye take the README's shape: an http server whose
 // 'upgrade' handler wraps the socket and sends every message back. tcp is a
@@ -10,6 +10,7 @@
 // runs a full GC (with --expose-gc) so that memory readings are comparable.
 const http = require('http');
 const net = require('net');
+const { packageOf } = require('./package_of');
 
 const impl = process.argv[2];
 const deflate = process.argv.includes('--deflate');
@@ -30,9 +31,9 @@ if (impl === 'tcp') {
     socket.on('data', (data) => socket.write(data));
     socket.on('error', () => socket.destroy());
   });
-} else if (impl === 'native' || impl === 'faye') {
-  const WebSocket = impl === 'native' ? require('../..') : require('faye-websocket');
-  info.version = require(impl === 'native' ? '../../package.json' : 'faye-websocket/package.json').version;
+} else if (impl === 'native' || impl === 'baseline' || impl === 'faye') {
+  const WebSocket = require(packageOf(impl));
+  info.version = require(`${packageOf(impl)}/package.json`).version;
   let options = {};
   if (deflate) {
     // The same plugin object for both: faye runs its JS, ours recognises it

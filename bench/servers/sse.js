@@ -1,7 +1,7 @@
 'use strict';
 // EventSource fan-out server: one process, every client gets every event.
 //
-//   node bench/servers/sse.js native|faye [--burst 1] [--pad 48] [--clients N] [--port N]
+//   node bench/servers/sse.js native|baseline|faye [--burst 1] [--pad 48] [--clients N] [--port N]
 //
 // The same program for both implementations: each round publishes `burst`
 // events, each one sent to every connected client (es.send), then waits
@@ -24,8 +24,9 @@ const port = Number(arg('--port', 0));
 const expected = Number(arg('--clients', 0));
 const HIGH = 64 * 1024;
 
-const EventSource = impl === 'native' ? require('../..').EventSource : require('faye-websocket').EventSource;
-const version = require(impl === 'native' ? '../../package.json' : 'faye-websocket/package.json').version;
+const { packageOf } = require('./package_of');
+const EventSource = require(packageOf(impl)).EventSource;
+const version = require(`${packageOf(impl)}/package.json`).version;
 
 process.on('SIGUSR2', () => {
   if (global.gc) global.gc();
@@ -107,6 +108,14 @@ const server = http.createServer((request, response) => {
 // A deep accept queue: thousands of clients connect at once.
 server.listen(port, '127.0.0.1', 4096, () => {
   process.stdout.write(
-    JSON.stringify({ ready: true, impl, version, burst, clients: expected, port: server.address().port, node: process.version }) + '\n',
+    JSON.stringify({
+      ready: true,
+      impl,
+      version,
+      burst,
+      clients: expected,
+      port: server.address().port,
+      node: process.version,
+    }) + '\n'
   );
 });
