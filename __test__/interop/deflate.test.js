@@ -273,11 +273,18 @@ function maskedFrame(first, payload) {
   return Buffer.concat([header, key, body]);
 }
 
-function closeOf(url, frames) {
-  return new Promise((resolve) => {
+// What the server writes until it closes the connection. A server that fails
+// the connection with part of the client's data still unread (the rest of a
+// frame, in the kernel's buffer) resets it, as faye does for an oversize
+// frame: Node 24's libuv (1.52) reports that reset as ECONNRESET after the
+// data, where older ones reported a plain end of stream. `allowReset` accepts
+// that error only; any other error fails.
+function closeOf(url, frames, { allowReset = false } = {}) {
+  return new Promise((resolve, reject) => {
     rawUpgrade(url, 'permessage-deflate').then(({ socket, rest }) => {
       let data = rest;
       socket.on('data', (chunk) => (data = Buffer.concat([data, chunk])));
+      socket.on('error', (error) => (allowReset && error.code === 'ECONNRESET' ? null : reject(error)));
       socket.on('close', () => resolve(data));
       socket.write(Buffer.concat(frames));
     });
@@ -299,7 +306,8 @@ describe('bad compressed input', () => {
     const before = process.memoryUsage().rss;
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-    const reply = await closeOf(ours.url, [frame]);
+    // Our server fails the frame once its output passes maxLength, most of it unread.
+    const reply = await closeOf(ours.url, [frame], { allowReset: true });
     clearInterval(timer);
     peak = Math.max(peak, process.memoryUsage().rss);
     ours.sockets[0].on('close', (event) => closes.push(event));
