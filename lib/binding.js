@@ -6,8 +6,18 @@
 // optionalDependencies with no install script.
 const path = require('path');
 const { platformSuffix } = require('./platform');
+const { TARGETS } = require('./targets');
 
 const BUILD_COMMAND = 'npx faye-websocket-native-build';
+
+function whyNoPrebuilt(suffix) {
+  const prebuilt = TARGETS.map((target) => target.suffix);
+  if (!prebuilt.includes(suffix)) return `There is no prebuilt addon for ${suffix}, only for ${prebuilt.join(', ')}.`;
+  return (
+    `The prebuilt addon for ${suffix} comes in the optional dependency faye-websocket-native-${suffix}, which is ` +
+    'not installed: npm leaves it out with --omit=optional, or when the lockfile was made without it.'
+  );
+}
 
 function load() {
   const suffix = platformSuffix();
@@ -27,9 +37,7 @@ function load() {
   throw new Error(
     `faye-websocket-native: no native addon for ${suffix} (Node ${process.version}). Tried:\n` +
       failures.map((failure) => `  ${failure}\n`).join('') +
-      `Prebuilt addons come as the optional dependency faye-websocket-native-${suffix} for the platforms in ` +
-      `package.json's napi.targets; npm leaves it out with --omit=optional or when the lockfile was made without it. ` +
-      `To build the addon from source (needs Rust), run: ${BUILD_COMMAND}`
+      `${whyNoPrebuilt(suffix)} To build the addon from source (needs Rust), run: ${BUILD_COMMAND}`
   );
 }
 

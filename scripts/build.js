@@ -18,7 +18,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { platformSuffix } = require('../lib/platform');
-const { suffixOf, cargoLibraryName, addonFileName } = require('./targets');
+const { suffixOf, cargoLibraryName, addonFileName } = require('../lib/targets');
 
 const root = path.join(__dirname, '..');
 // The oldest glibc a linux-gnu package links against (napi-rs's choice too).

@@ -18,7 +18,7 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { TARGETS, addonFileName } = require('./targets');
+const { TARGETS, addonFileName } = require('../lib/targets');
 
 const root = path.join(__dirname, '..');
 const rootPackage = require('../package.json');

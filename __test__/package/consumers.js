@@ -153,7 +153,7 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
 
   test('the root tarball lists every platform package at its exact version, and ships what the README names', () => {
     const manifest = JSON.parse(run('tar', ['-xzOf', tarballs.root, 'package/package.json']).stdout);
-    const { TARGETS } = require('../../scripts/targets');
+    const { TARGETS } = require('../../lib/targets');
     assert.deepStrictEqual(
       manifest.optionalDependencies,
       Object.fromEntries(TARGETS.map(({ suffix }) => [`faye-websocket-native-${suffix}`, version]))
@@ -453,8 +453,8 @@ describe('the packed package, installed as users install it', { skip, timeout: 1
         `faye-websocket-native: no native addon for ${SUFFIX} (Node ${process.version}). Tried:\n` +
           `  ${addon}: Cannot find module '${addon}'\n` +
           `  faye-websocket-native-${SUFFIX}: Cannot find module 'faye-websocket-native-${SUFFIX}'\n` +
-          `Prebuilt addons come as the optional dependency faye-websocket-native-${SUFFIX} for the platforms in ` +
-          `package.json's napi.targets; npm leaves it out with --omit=optional or when the lockfile was made without it. ` +
+          `The prebuilt addon for ${SUFFIX} comes in the optional dependency faye-websocket-native-${SUFFIX}, which is ` +
+          'not installed: npm leaves it out with --omit=optional, or when the lockfile was made without it. ' +
           `To build the addon from source (needs Rust), run: ${BUILD_COMMAND}`
       );
     });
