@@ -132,6 +132,7 @@ test('16 MiB compressed messages inflate in slices, in order, both with our clie
   const zeros = Buffer.alloc(SIZE); // 16 KiB on the wire: the worst case for one chunk
   for (const Client of ['ws', 'native']) {
     let server;
+    let client;
     const url = await listen(
       (ws) => {
         server = ws;
@@ -139,36 +140,40 @@ test('16 MiB compressed messages inflate in slices, in order, both with our clie
       },
       [Native.deflate]
     );
-
-    const { max, result } = await maxLoopDelay(
-      () =>
-        new Promise((resolve, reject) => {
-          const received = [];
-          const expected = 5;
-          const onMessage = (data) => {
-            received.push(data);
-            if (received.length === expected) resolve(received);
-          };
-          if (Client === 'ws') {
-            const client = new WS(url, { perMessageDeflate: true, maxPayload: 0 });
-            client.on('open', () => ['one', big, 'two', zeros, 'three'].forEach((m) => client.send(m)));
-            client.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
-            client.on('error', reject);
-          } else {
-            const client = new Native.Client(url, [], { extensions: [Native.deflate] });
-            client.on('open', () => ['one', big, 'two', zeros, 'three'].forEach((m) => client.send(m)));
-            client.on('message', (event) => onMessage(event.data));
-            client.on('close', (event) => reject(new Error('closed ' + event.code)));
-          }
-        })
-    );
-    assert.equal(result[0], 'one');
-    assert.ok(result[1] === big, 'big text echoed');
-    assert.equal(result[2], 'two');
-    assert.equal(result[3], 'binary ' + SIZE);
-    assert.equal(result[4], 'three');
-    assert.ok(max < 100, `${Client}: event loop blocked for ${max.toFixed(1)} ms`);
-    server.close();
+    // A failed assertion must not leave the connection open, or the test process never exits.
+    try {
+      const { max, result } = await maxLoopDelay(
+        () =>
+          new Promise((resolve, reject) => {
+            const received = [];
+            const expected = 5;
+            const onMessage = (data) => {
+              received.push(data);
+              if (received.length === expected) resolve(received);
+            };
+            if (Client === 'ws') {
+              client = new WS(url, { perMessageDeflate: true, maxPayload: 0 });
+              client.on('open', () => ['one', big, 'two', zeros, 'three'].forEach((m) => client.send(m)));
+              client.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
+              client.on('error', reject);
+            } else {
+              client = new Native.Client(url, [], { extensions: [Native.deflate] });
+              client.on('open', () => ['one', big, 'two', zeros, 'three'].forEach((m) => client.send(m)));
+              client.on('message', (event) => onMessage(event.data));
+              client.on('close', (event) => reject(new Error('closed ' + event.code)));
+            }
+          })
+      );
+      assert.equal(result[0], 'one');
+      assert.ok(result[1] === big, 'big text echoed');
+      assert.equal(result[2], 'two');
+      assert.equal(result[3], 'binary ' + SIZE);
+      assert.equal(result[4], 'three');
+      assert.ok(max < 100, `${Client}: event loop blocked for ${max.toFixed(1)} ms`);
+    } finally {
+      if (server) server.close();
+      if (client) client.close();
+    }
   }
 });
 
