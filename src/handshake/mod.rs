@@ -8,6 +8,8 @@ use base64::Engine;
 use sha1::{Digest, Sha1};
 
 pub(crate) mod client;
+pub(crate) mod draft75;
+pub(crate) mod draft76;
 pub(crate) mod extension_header;
 pub(crate) mod headers;
 pub(crate) mod http_response;
