@@ -327,6 +327,44 @@ impl DraftSession {
     }
 }
 
+/// What [`feed`] saw: every event, and the most bytes the session held for
+/// unfinished input after any piece.
+#[derive(Debug)]
+pub struct Fed {
+    pub events: Vec<DraftEvent>,
+    pub max_held: usize,
+}
+
+/// The entry point for the fuzz target and the property tests: a session
+/// of `draft` whose handshake was accepted (hixie-76's key numbers both 0,
+/// its 8 key bytes still to come) is fed `pieces` in order, its output
+/// taken after each, until it closes.
+pub fn feed(draft: Draft, max_length: u64, pieces: &[&[u8]]) -> Fed {
+    let mut session = DraftSession::new(draft, max_length);
+    match draft {
+        Draft::Hixie75 => session.open(),
+        Draft::Hixie76 => session.stage = Stage::KeyBody,
+    }
+    let mut fed = Fed {
+        events: Vec::new(),
+        max_held: 0,
+    };
+    for piece in pieces {
+        let mut rest = *piece;
+        loop {
+            let (event, used) = session.receive(rest);
+            rest = &rest[used..];
+            session.take_output();
+            fed.max_held = fed.max_held.max(session.held());
+            if event == DraftEvent::Done {
+                break;
+            }
+            fed.events.push(event);
+        }
+    }
+    fed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
