@@ -105,6 +105,22 @@ declare namespace WebSocket {
   }
 
   interface ServerOptions extends Options {
+    /**
+     * Serve the pre-standard protocols hixie-75 and hixie-76 (draft-75/76) to
+     * requests without `Sec-WebSocket-Version` and `Sec-WebSocket-Key`, as
+     * faye-websocket did with websocket-driver 0.7.4 (`version` is then
+     * 'hixie-75' or 'hixie-76'). Off by default, as in websocket-driver 0.8.0:
+     * such requests get `400 Unsupported WebSocket version: undefined`.
+     * faye-websocket itself rejects this option.
+     */
+    allowDrafts?: boolean;
+    /**
+     * With `allowDrafts`: milliseconds a hixie-76 client may take to send the
+     * 8 key bytes after its request, before `error` ('Opening handshake has
+     * timed out') and `close` 1006. Default 30000; 0 means no limit. Not in
+     * faye-websocket, which waits for ever.
+     */
+    handshakeTimeout?: number;
     /** Accepted and ignored on the server, as faye does. */
     proxy?: ProxyOptions;
     tls?: TlsConnectionOptions;

@@ -19,6 +19,11 @@ export const PAYLOAD_TAKEN: number;
 export const HANDSHAKE_PENDING: number;
 export const HANDSHAKE_OPEN: number;
 export const HANDSHAKE_FAILED: number;
+/** What `NativeDraftSession.receive` stopped at. */
+export const DRAFT_DONE: number;
+export const DRAFT_OPEN: number;
+export const DRAFT_MESSAGE: number;
+export const DRAFT_CLOSE: number;
 
 /** The server handshake's extensions as JS negotiated them. */
 export interface JsNegotiation {
@@ -156,6 +161,41 @@ export function proxyConnectRequest(
 ): Buffer;
 
 /** Header lines by websocket-driver's rules; throws on CR or LF. */
+/** websocket-driver 0.7.4's driver for these request headers: 'hixie-75', 'hixie-76', or null for hybi. */
+export function draftVersion(
+  version: string | null,
+  key: string | null,
+  key1: string | null,
+  key2: string | null
+): string | null;
+
+/** A hixie-75 or hixie-76 server connection. */
+export class NativeDraftSession {
+  /** `maxLength` 0 means faye's default. */
+  constructor(hixie76: boolean, maxLength: number);
+  readonly readyState: number;
+  /** Where the last `receive` stopped in its chunk. */
+  readonly nextOffset: number;
+  /** Throws on CR or LF. */
+  setHeaders(names: string[], values: string[]): void;
+  /** The handshake; the response is in `takeOutput`. Returns the failure's message, or null. */
+  start(
+    method: string,
+    connection: string | null,
+    upgrade: string | null,
+    origin: string | null,
+    key1: string | null,
+    key2: string | null,
+    url: string
+  ): string | null;
+  /** Parses from `offset` up to the first event: a `DRAFT_*` value. */
+  receive(chunk: Buffer, offset: number): number;
+  takeMessage(): Buffer;
+  sendText(text: string): boolean;
+  close(): boolean;
+  takeOutput(): Buffer | null;
+}
+
 export function renderHeaders(names: string[], values: string[]): string;
 
 export function selectProtocol(offered: string | null, supported: string[]): string | null;

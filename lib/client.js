@@ -15,7 +15,13 @@ const tls = require('tls');
 const native = require('./binding');
 const { Connection } = require('./connection');
 const { createExtensions, startPipeline } = require('./extensions');
-const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const {
+  WEBSOCKET_OPTIONS,
+  HANDSHAKE_TIMEOUT_MESSAGE,
+  validateOptions,
+  validateExtensions,
+  handshakeTimeoutOption,
+} = require('./options');
 const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
 const { splitList } = require('./split_list');
@@ -44,8 +50,6 @@ const STAGE_HANDSHAKE = 2; // request sent, reading the server's answer
 const STAGE_OPEN = 3; // frames
 const STAGE_DONE = 4; // failed or closed before open: ignore everything
 
-const HANDSHAKE_TIMEOUT_MESSAGE = 'Opening handshake has timed out';
-
 // websocket-driver's Proxy.parseUrl: a string or anything with an href,
 // through the WHATWG parser; null when it cannot be parsed.
 function parseUrl(value) {
@@ -64,14 +68,6 @@ function objectOption(value, name) {
   if (!value) return {};
   if (typeof value !== 'object') {
     throw new TypeError('The "' + name + '" option must be an object; got ' + typeof value);
-  }
-  return value;
-}
-
-function handshakeTimeoutOption(value) {
-  if (value === undefined || value === null) return 0;
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-    throw new TypeError('The "handshakeTimeout" option must be a non-negative number of milliseconds');
   }
   return value;
 }
@@ -118,7 +114,7 @@ class Client extends Connection {
     const originTLS = objectOption(options.tls, 'tls');
     const proxy = objectOption(options.proxy, 'proxy');
     const proxyTLS = objectOption(proxy.tls, 'proxy.tls');
-    const timeout = handshakeTimeoutOption(options.handshakeTimeout);
+    const timeout = handshakeTimeoutOption(options.handshakeTimeout, 0);
     if (options.extensions) validateExtensions(options.extensions);
 
     const session = new native.NativeSession(true, Number(options.maxLength) || MAX_LENGTH_DEFAULT);

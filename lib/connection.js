@@ -312,14 +312,7 @@ class Connection extends Stream {
     if (code === undefined) code = CLOSE_NORMAL;
     if (reason === undefined) reason = '';
 
-    if (code !== CLOSE_NORMAL && (code < 3000 || code > 4999)) {
-      throw new Error(
-        "Failed to execute 'close' on WebSocket: " +
-          'The code must be either 1000, or between 3000 and 4999. ' +
-          code +
-          ' is neither.'
-      );
-    }
+    checkCloseCode(code);
 
     if (this.readyState < CLOSING) {
       this._closeTimer = setTimeout(() => this._beginClose('', CLOSE_ABNORMAL), settings.closeTimeout);
@@ -524,10 +517,22 @@ class Connection extends Stream {
   }
 }
 
+// faye's check of close()'s code (after the default of 1000).
+function checkCloseCode(code) {
+  if (code !== CLOSE_NORMAL && (code < 3000 || code > 4999)) {
+    throw new Error(
+      "Failed to execute 'close' on WebSocket: " +
+        'The code must be either 1000, or between 3000 and 4999. ' +
+        code +
+        ' is neither.'
+    );
+  }
+}
+
 function destroySocket(socket) {
   socket.destroy();
 }
 
 mixEventTarget(Connection);
 
-module.exports = { Connection, settings };
+module.exports = { Connection, settings, checkCloseCode };

@@ -34,6 +34,12 @@ const {
   HANDSHAKE_PENDING,
   HANDSHAKE_OPEN,
   HANDSHAKE_FAILED,
+  // What `NativeDraftSession.receive` stopped at: the chunk is used up, the
+  // session opened, a message (takeMessage), or the connection closed.
+  DRAFT_DONE,
+  DRAFT_OPEN,
+  DRAFT_MESSAGE,
+  DRAFT_CLOSE,
 } = native;
 
 // ----- mirrored from Rust -----
@@ -116,6 +122,10 @@ module.exports = {
   HANDSHAKE_PENDING,
   HANDSHAKE_OPEN,
   HANDSHAKE_FAILED,
+  DRAFT_DONE,
+  DRAFT_OPEN,
+  DRAFT_MESSAGE,
+  DRAFT_CLOSE,
   TABLE_NEXT_OFFSET,
   TABLE_STATUS,
   TABLE_OUTPUT_PENDING,

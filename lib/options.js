@@ -6,6 +6,13 @@
 
 const WEBSOCKET_OPTIONS = ['headers', 'extensions', 'maxLength', 'ping', 'proxy', 'tls', 'ca'];
 
+// The server's, with two of ours: `allowDrafts` (websocket-driver's name,
+// which faye does not pass on) and `handshakeTimeout` (lib/draft.js).
+const SERVER_OPTIONS = WEBSOCKET_OPTIONS.concat(['allowDrafts', 'handshakeTimeout']);
+
+// What both sides' `handshakeTimeout` gives up with.
+const HANDSHAKE_TIMEOUT_MESSAGE = 'Opening handshake has timed out';
+
 // Throws for the first own or inherited enumerable key not in validKeys.
 function validateOptions(options, validKeys) {
   for (const key in options || {}) {
@@ -29,4 +36,20 @@ function validateExtensions(extensions) {
   }
 }
 
-module.exports = { WEBSOCKET_OPTIONS, validateOptions, validateExtensions };
+// `handshakeTimeout`: milliseconds, 0 for none; `fallback` when not given.
+function handshakeTimeoutOption(value, fallback) {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new TypeError('The "handshakeTimeout" option must be a non-negative number of milliseconds');
+  }
+  return value;
+}
+
+module.exports = {
+  WEBSOCKET_OPTIONS,
+  SERVER_OPTIONS,
+  HANDSHAKE_TIMEOUT_MESSAGE,
+  validateOptions,
+  validateExtensions,
+  handshakeTimeoutOption,
+};

@@ -33,4 +33,10 @@ function headerOption(headers) {
   return [names, values];
 }
 
-module.exports = { isSecureRequest, headerOption };
+// A request header as a string, or null when absent.
+function header(request, name) {
+  const value = request.headers && request.headers[name];
+  return value === undefined ? null : String(value);
+}
+
+module.exports = { isSecureRequest, headerOption, header };

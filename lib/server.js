@@ -9,13 +9,10 @@ const { Connection } = require('./connection');
 const { startPipeline } = require('./extensions');
 const { CONNECTING, CLOSE_PROTOCOL_ERROR, MAX_LENGTH_DEFAULT } = require('./contract');
 const { splitList } = require('./split_list');
-const { isSecureRequest } = require('./request');
+const { isSecureRequest, header } = require('./request');
+const { SERVER_OPTIONS } = require('./options');
+const { draftClass, draftVersion } = require('./draft');
 const { configureDeflate } = require('./deflate');
-
-function header(request, name) {
-  const value = request.headers && request.headers[name];
-  return value === undefined ? null : String(value);
-}
 
 // Joined rather than concatenated: a flat string, where `+` would keep a
 // tree of string pieces (and the request's Host string) for the life of
@@ -36,6 +33,12 @@ class WebSocket extends Connection {
   constructor(request, socket, body, protocols, options) {
     super();
     options = options || {};
+    // A hixie-75/76 connection (lib/draft.js) only when asked for.
+    if (options.allowDrafts) {
+      const version = draftVersion(request);
+      if (version !== null)
+        return DraftWebSocket.create(request, socket, body, options, version, determineUrl(request));
+    }
 
     this._stream = socket;
     const supported = supportedProtocols(protocols);
@@ -50,7 +53,7 @@ class WebSocket extends Connection {
     }
 
     const session = new native.NativeSession(false, Number(options.maxLength) || MAX_LENGTH_DEFAULT);
-    this._initialize(options, session, determineUrl(request), 'hybi-13');
+    this._initialize(options, session, determineUrl(request), 'hybi-13', SERVER_OPTIONS);
     configureDeflate(session, options.extensions);
 
     process.nextTick(startOnNextTick, this, request, body);
@@ -113,6 +116,8 @@ function reachesNegotiation(request) {
     header(request, 'sec-websocket-key') !== null
   );
 }
+
+const DraftWebSocket = draftClass(WebSocket);
 
 function startOnNextTick(socket, request, body) {
   socket._start(request, body);

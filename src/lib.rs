@@ -10,7 +10,8 @@
 //! - `handshake`: the opening handshake, server and client, and proxy
 //!   tunnels (websocket-driver's `driver/*`);
 //! - `session`: one connection after the handshake (hybi.js): the receiver,
-//!   the sender and the state machine between them;
+//!   the sender and the state machine between them; `session::draft` is a
+//!   hixie-75/76 connection (draft75.js, draft76.js), with `allowDrafts`;
 //! - `deflate`: permessage-deflate (RFC 7692), its codec and negotiation;
 //! - `js`: the JavaScript semantics the port reproduces;
 //! - `bindings`: the napi adapter, the only code that knows about JavaScript.

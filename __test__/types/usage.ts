@@ -4,6 +4,8 @@ const server = http.createServer();
 server.on('upgrade', (req, socket, body) => {
   if (!WebSocket.isWebSocket(req)) return;
   const ws = new WebSocket(req, socket, body, ['chat'], { ping: 10, headers: { 'X-A': '1' } });
+  const legacy = new WebSocket(req, socket, body, [], { allowDrafts: true, handshakeTimeout: 5000 });
+  const draftVersion: string = legacy.version;
   ws.on('message', (e) => ws.send(e.data));
   ws.onclose = (e) => console.log(e.code, e.reason);
   ws.addEventListener('error', (e) => console.log(e.message));

@@ -8,6 +8,8 @@
 //! the event table shared with `lib/connection.js`), `handshake` (server,
 //! client and proxy handshakes, permessage-deflate options), `pipeline` (JS
 //! extensions) and `compress` (compression on libuv's thread pool).
+//! `NativeDraftSession` (`draft`) is a hixie-75/76 connection, apart from
+//! hybi's.
 //!
 //! The constants below are the contract with `lib/`: what the numbers in the
 //! event table, and some return values, mean.
@@ -21,6 +23,7 @@
 use napi_derive::napi;
 
 mod compress;
+mod draft;
 mod handshake;
 mod pipeline;
 mod session;
@@ -113,6 +116,19 @@ pub const RSV1: u32 = RSV1_BIT as u32;
 pub const RSV2: u32 = RSV2_BIT as u32;
 #[napi]
 pub const RSV3: u32 = RSV3_BIT as u32;
+
+/// `NativeDraftSession.receive`: the chunk is used up (`DRAFT_DONE`),
+/// hixie-76's key bytes arrived and the session is open (`DRAFT_OPEN`), a
+/// message is waiting in `take_message` (`DRAFT_MESSAGE`), or the
+/// connection closed (`DRAFT_CLOSE`). Output may be due after any of them.
+#[napi]
+pub const DRAFT_DONE: u32 = 0;
+#[napi]
+pub const DRAFT_OPEN: u32 = 1;
+#[napi]
+pub const DRAFT_MESSAGE: u32 = 2;
+#[napi]
+pub const DRAFT_CLOSE: u32 = 3;
 
 /// faye's default `maxLength`: 2^26 - 1.
 #[napi]

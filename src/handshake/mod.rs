@@ -2,12 +2,16 @@
 //! checks and response (`server`), the client's request and its checks
 //! (`client`), a proxy tunnel (`proxy`), and the pieces they share: header
 //! lists, the HTTP response parser and the extension header grammar.
+//! `draft75` and `draft76` are the servers' handshakes for the
+//! pre-standard drafts (with `allowDrafts`).
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
 pub(crate) mod client;
+pub(crate) mod draft75;
+pub(crate) mod draft76;
 pub(crate) mod extension_header;
 pub(crate) mod headers;
 pub(crate) mod http_response;

@@ -41,7 +41,7 @@ pub(crate) struct HandshakeError {
 }
 
 impl HandshakeError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
         }

@@ -4,6 +4,7 @@
 //! and accepts, `_fail` and `_shutdown` for failures and the peer's close,
 //! and close-before-open discarding what was queued.
 
+pub mod draft;
 mod output;
 mod pipeline;
 pub(crate) mod receiver;
