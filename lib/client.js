@@ -304,10 +304,10 @@ class Client extends Connection {
     return this._stage !== STAGE_OPEN;
   }
 
-  _beginClose(reason, code) {
+  _beginClose(reason, code, failed = false) {
     if (this._stage !== STAGE_OPEN) this._stage = STAGE_DONE;
     this._clearHandshakeTimer();
-    super._beginClose(reason, code);
+    super._beginClose(reason, code, failed);
   }
 
   _finalizeClose(endSocket) {

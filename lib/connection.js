@@ -71,6 +71,10 @@ const { queue, sendBinary, isFull, drained, flush, unwritten, clear } = outbox;
 // 1006, read at each call (faye's API.CLOSE_TIMEOUT). Tests shorten it.
 const settings = { closeTimeout: 30000 };
 
+// How long a failed connection's socket drains the peer's input after our
+// close frame and FIN before it is destroyed (see `lingerThenDestroy`).
+const LINGER_MS = 2000;
+
 // One event table for every connection of this thread. A handler can make
 // another connection receive synchronously (a Duplex pair used as socket),
 // so a nested receive gets a table of its own.
@@ -420,7 +424,7 @@ class Connection extends Stream {
         const message = session.takeText();
         this._flush();
         this._emitError(message);
-        return this._beginClose(message, a);
+        return this._beginClose(message, a, true);
       }
       case EVENT_RAW:
         return receiveRaw(this, chunk, a, b, c);
@@ -485,7 +489,9 @@ class Connection extends Stream {
     this.dispatchEvent(event);
   }
 
-  _beginClose(reason, code) {
+  // `failed`: we are closing because the peer broke the protocol, so it may
+  // still be sending (see `lingerThenDestroy`).
+  _beginClose(reason, code, failed = false) {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSING;
     this._closeParams = [reason, code];
@@ -497,7 +503,8 @@ class Connection extends Stream {
       // close frame) queued, and destroying the socket before it runs makes
       // Node build an ERR_STREAM_DESTROYED, stack trace included, that nobody
       // sees: 5 % of the cost of a short-lived connection.
-      process.nextTick(destroySocket, socket);
+      if (failed) lingerThenDestroy(socket);
+      else process.nextTick(destroySocket, socket);
       this._finalizeClose(false);
     }
   }
@@ -526,6 +533,23 @@ class Connection extends Stream {
 
 function destroySocket(socket) {
   socket.destroy();
+}
+
+// A failed connection's socket is ended (our FIN follows the close frame) and
+// its input read and dropped until the peer ends too, for LINGER_MS at most.
+// Destroyed at once while the peer is still sending, a socket with unread
+// input makes the kernel answer with a reset instead of a FIN, and the
+// peer's kernel then drops the close frame it had not read yet: to a peer
+// slower to read than to write (a flood on a loaded machine) the connection
+// looks as if it stopped being read, its writes failing, no close frame.
+function lingerThenDestroy(socket) {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.resume();
+  const timer = setTimeout(destroySocket, LINGER_MS, socket);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
 
 mixEventTarget(Connection);
