@@ -15,7 +15,13 @@ const tls = require('tls');
 const native = require('./binding');
 const { Connection } = require('./connection');
 const { createExtensions, startPipeline } = require('./extensions');
-const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const {
+  WEBSOCKET_OPTIONS,
+  validateOptions,
+  validateExtensions,
+  heartbeatOption,
+  maxBufferedAmountOption,
+} = require('./options');
 const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
 const { splitList } = require('./split_list');
@@ -120,6 +126,9 @@ class Client extends Connection {
     const proxyTLS = objectOption(proxy.tls, 'proxy.tls');
     const timeout = handshakeTimeoutOption(options.handshakeTimeout);
     if (options.extensions) validateExtensions(options.extensions);
+    // Read again by `_initialize`, once the socket exists.
+    heartbeatOption(options.heartbeat);
+    maxBufferedAmountOption(options.maxBufferedAmount);
 
     const session = new native.NativeSession(true, Number(options.maxLength) || MAX_LENGTH_DEFAULT);
     configureDeflate(session, options.extensions);

@@ -22,7 +22,13 @@ const { Stream } = require('stream');
 const { isUtf8 } = require('buffer');
 const Event = require('./event');
 const { mixEventTarget } = require('./event_target');
-const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const {
+  WEBSOCKET_OPTIONS,
+  validateOptions,
+  validateExtensions,
+  heartbeatOption,
+  maxBufferedAmountOption,
+} = require('./options');
 const { headerOption } = require('./request');
 const { toBytes } = require('./bytes');
 const { scheduleFlush } = require('./flush_queue');
@@ -61,6 +67,7 @@ const {
   CLOSED,
   CLOSE_NORMAL,
   CLOSE_ABNORMAL,
+  CLOSE_POLICY_VIOLATION,
   DEFAULT_MAX_LENGTH,
 } = require('./contract');
 
@@ -70,6 +77,9 @@ const { queue, sendBinary, isFull, drained, flush, unwritten, clear } = outbox;
 // How long close() waits for the peer's close frame before giving up with
 // 1006, read at each call (faye's API.CLOSE_TIMEOUT). Tests shorten it.
 const settings = { closeTimeout: 30000 };
+
+// The heartbeat's ping payloads: this, then a count.
+const HEARTBEAT_PREFIX = 'heartbeat ';
 
 // How long a failed connection's socket drains the peer's input after our
 // close frame and FIN before it is destroyed (see `lingerThenDestroy`).
@@ -161,6 +171,9 @@ class Connection extends Stream {
     this._pingCallbacks = null;
     /** @type {[string, number] | null} */
     this._closeParams = null;
+    /** @type {{ interval: number, timeout: number, timer: any, deadline: any } | null} the heartbeat option's state */
+    this._heartbeat = null;
+    this._maxBufferedAmount = 0; // 0: no cap
     // extensions/: JS extensions.
     this._maxLength = 0;
     /** @type {import('./extensions').Extensions | null | undefined} the client's own, or `_initialize`'s */
@@ -204,6 +217,9 @@ class Connection extends Stream {
     if (this._extensions === undefined) this._extensions = createExtensions(options, session, this._maxLength);
 
     this._pingInterval = options.ping;
+    const heartbeat = heartbeatOption(options.heartbeat);
+    if (heartbeat) this._heartbeat = { ...heartbeat, timer: null, deadline: null };
+    this._maxBufferedAmount = maxBufferedAmountOption(options.maxBufferedAmount);
     this.readyState = CONNECTING;
     this.protocol = '';
     this.url = url;
@@ -273,6 +289,24 @@ class Connection extends Stream {
   }
 
   send(data) {
+    const flowing = this._send(data);
+    if (this._maxBufferedAmount > 0 && this.bufferedAmount > this._maxBufferedAmount) {
+      this._overBufferLimit();
+      return false;
+    }
+    return flowing;
+  }
+
+  // The maxBufferedAmount option: a peer that reads too slowly is dropped
+  // with 1008, and what was buffered for it is freed with its socket.
+  _overBufferLimit() {
+    const message = 'bufferedAmount ' + this.bufferedAmount + ' exceeds maxBufferedAmount ' + this._maxBufferedAmount;
+    this._emitError(message);
+    this._compressQueue = null;
+    this._beginClose(message, CLOSE_POLICY_VIOLATION);
+  }
+
+  _send(data) {
     if (this.readyState > OPEN) return false;
     const session = this._session;
     if (!session) return true; // never initialised (dead socket): faye queues for ever
@@ -439,6 +473,35 @@ class Connection extends Stream {
     }
   }
 
+  // The heartbeat option: a ping every `interval` ms; a connection whose
+  // pong has not come `timeout` ms after it is dead (a peer that stopped
+  // answering, a socket black-holed) and closes with 1006.
+  _startHeartbeat(heartbeat) {
+    let count = 0;
+    const answered = () => {
+      clearTimeout(heartbeat.deadline);
+      heartbeat.deadline = null;
+    };
+    heartbeat.timer = setInterval(() => {
+      if (heartbeat.deadline !== null || this.readyState !== OPEN) return;
+      count += 1;
+      heartbeat.deadline = setTimeout(() => this._heartbeatTimedOut(), heartbeat.timeout);
+      this._sendPing(HEARTBEAT_PREFIX + count, answered);
+    }, heartbeat.interval);
+  }
+
+  _heartbeatTimedOut() {
+    this._emitError('No pong within ' + this._heartbeat.timeout + ' ms of a heartbeat ping');
+    this._beginClose('', CLOSE_ABNORMAL);
+  }
+
+  _stopHeartbeat() {
+    const heartbeat = this._heartbeat;
+    if (heartbeat === null) return;
+    clearInterval(heartbeat.timer);
+    clearTimeout(heartbeat.deadline);
+  }
+
   // websocket-driver fires the callback of the ping whose payload, read as
   // UTF-8, equals the pong's.
   _receivePong(payload) {
@@ -464,6 +527,7 @@ class Connection extends Stream {
   _open() {
     if (this.readyState !== CONNECTING) return;
     this.readyState = OPEN;
+    if (this._heartbeat) this._startHeartbeat(this._heartbeat);
     this.protocol = this._protocol || '';
     this._deflate = !this._extensions && this._session.deflateEnabled;
 
@@ -516,6 +580,7 @@ class Connection extends Stream {
 
     if (this._closeTimer) clearTimeout(this._closeTimer);
     if (this._pingTimer) clearInterval(this._pingTimer);
+    this._stopHeartbeat();
     // end() on a destroyed socket only builds an error nobody sees.
     if (endSocket && this._stream && !this._stream.destroyed) this._stream.end();
 

@@ -88,6 +88,7 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_ABNORMAL = 1006;
 const CLOSE_ENCODING_ERROR = 1007;
+const CLOSE_POLICY_VIOLATION = 1008; // src/protocol/close.rs POLICY_VIOLATION
 const CLOSE_TOO_LARGE = 1009;
 
 // faye's default maxLength, websocket-driver's 2^26 − 1 (src/session.rs
@@ -140,6 +141,7 @@ module.exports = {
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_ABNORMAL,
+  CLOSE_POLICY_VIOLATION,
   CLOSE_ENCODING_ERROR,
   CLOSE_TOO_LARGE,
   DEFAULT_MAX_LENGTH,
