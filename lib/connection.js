@@ -68,6 +68,7 @@ const {
   CLOSE_NORMAL,
   CLOSE_ABNORMAL,
   CLOSE_POLICY_VIOLATION,
+  CLOSE_INTERNAL_ERROR,
   DEFAULT_MAX_LENGTH,
 } = require('./contract');
 
@@ -397,7 +398,13 @@ class Connection extends Stream {
     try {
       let offset = 0;
       for (;;) {
-        const count = session.receive(chunk, offset, table);
+        let count;
+        try {
+          count = session.receive(chunk, offset, table);
+        } catch (error) {
+          this._internalError(error);
+          return;
+        }
         for (let i = 0, slot = TABLE_HEADER; i < count; i += 1, slot += EVENT_SLOTS) {
           this._dispatchNative(chunk, table[slot], table[slot + 1], table[slot + 2], table[slot + 3]);
         }
@@ -471,6 +478,21 @@ class Connection extends Stream {
           (b & SHUTDOWN_ERROR) !== 0
         );
     }
+  }
+
+  // A failure inside the addon (a Rust panic arrives as an exception, or as
+  // a compression's rejected promise): this connection fails with 1011, and
+  // the process and its other connections go on.
+  _internalError(error) {
+    const message = 'Internal error: ' + (error instanceof Error ? error.message : String(error));
+    this._emitError(message);
+    this._compressQueue = null;
+    try {
+      if (this.readyState !== CLOSED && this._session.close(CLOSE_INTERNAL_ERROR, Buffer.alloc(0))) this._flush();
+    } catch {
+      // The session is broken too: the peer gets no close frame.
+    }
+    this._beginClose(message, CLOSE_INTERNAL_ERROR, true);
   }
 
   // The heartbeat option: a ping every `interval` ms; a connection whose
