@@ -611,6 +611,9 @@ class Connection extends Stream {
 
     clear(this);
     this._compressingBytes = 0;
+    // The codec state and buffers go now, not when the session is collected
+    // (JS extensions may still drain through it: their pipeline keeps it).
+    if (this._session && !this._pipeline) this._session.release();
 
     const [reason, code] = this._closeParams || ['', CLOSE_ABNORMAL];
     const event = new Event('close', { code, reason });
