@@ -93,15 +93,26 @@ async function cycles(port, count) {
 // RSS growth even though every session was freed (measured: +81 MiB over
 // 1 500 deflate cycles with 4 000 of 4 000 sessions released; +14 MiB with
 // the threshold fixed).
+//
+// RSS grows while the allocator reaches its working set, then stays
+// (measured: +33 MiB after 10 000 cycles, +36 MiB after 30 000), so the
+// second half of the run is what shows a leak: it must add almost nothing.
 async function runCycles(port) {
-  await cycles(port, 1000); // warm up: pools, JIT, the allocator's arenas
+  await cycles(port, 1000); // warm up: pools, JIT
   const before = await settle();
   const started = Date.now();
-  await cycles(port, CYCLES);
+  await cycles(port, CYCLES / 2);
+  const middle = await settle();
+  await cycles(port, CYCLES / 2);
   const seconds = (Date.now() - started) / 1000;
   await delay(200);
   const end = await settle();
-  return { seconds, heap: (end.heapUsed - before.heapUsed) / MiB, rss: (end.rss - before.rss) / MiB };
+  return {
+    seconds,
+    heap: (end.heapUsed - before.heapUsed) / MiB,
+    rss: (end.rss - before.rss) / MiB,
+    secondHalfRss: (end.rss - middle.rss) / MiB,
+  };
 }
 
 async function childMain() {
@@ -132,13 +143,15 @@ if (process.env.LEAK_CHILD) {
       timeout: 170000,
     });
     assert.equal(child.status, 0, child.stderr);
-    const { seconds, heap, rss, open } = JSON.parse(child.stdout.trim().split('\n').pop());
+    const { seconds, heap, rss, secondHalfRss, open } = JSON.parse(child.stdout.trim().split('\n').pop());
     console.log(
-      `# ${CYCLES} cycles in ${seconds.toFixed(1)} s: heap ${heap.toFixed(2)} MiB, RSS ${rss.toFixed(1)} MiB`
+      `# ${CYCLES} cycles in ${seconds.toFixed(1)} s: heap ${heap.toFixed(2)} MiB, ` +
+        `RSS ${rss.toFixed(1)} MiB (${secondHalfRss.toFixed(1)} MiB in the second half)`
     );
     assert.equal(open, 0, 'every server connection closed');
     assert.ok(heap < 2, `heap grew by ${heap.toFixed(2)} MiB`);
-    assert.ok(rss < 24, `RSS grew by ${rss.toFixed(1)} MiB`);
+    assert.ok(secondHalfRss < 8, `RSS grew by ${secondHalfRss.toFixed(1)} MiB in the second half`);
+    assert.ok(rss < 64, `RSS grew by ${rss.toFixed(1)} MiB`);
   });
 }
 
