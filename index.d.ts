@@ -80,6 +80,18 @@ declare namespace WebSocket {
     maxLength?: number;
     /** Send a ping every this many seconds. */
     ping?: number;
+    /**
+     * Dead-peer detection (not in faye-websocket): a ping every `interval`
+     * milliseconds; when its pong has not come `timeout` milliseconds later,
+     * `error` and `close` 1006. Absent: no heartbeat.
+     */
+    heartbeat?: { interval: number; timeout: number };
+    /**
+     * Slow readers (not in faye-websocket): once `bufferedAmount` exceeds this
+     * many bytes, `send` returns false, `error` and `close` 1008 follow and the
+     * buffered bytes are freed. 0 or absent: no cap (faye keeps everything).
+     */
+    maxBufferedAmount?: number;
   }
 
   interface ProxyOptions {

@@ -119,6 +119,7 @@ export class NativeSession {
   beginBinary(length: number): number | null;
   ping(payload: Buffer): boolean;
   close(code: number, reason: Buffer): boolean;
+  release(): void;
   outputLength(): number;
   takeOutputInto(target: Buffer): number;
 

@@ -21,6 +21,8 @@ const {
   validateOptions,
   validateExtensions,
   handshakeTimeoutOption,
+  heartbeatOption,
+  maxBufferedAmountOption,
 } = require('./options');
 const { configureDeflate } = require('./deflate');
 const { headerOption } = require('./request');
@@ -116,6 +118,9 @@ class Client extends Connection {
     const proxyTLS = objectOption(proxy.tls, 'proxy.tls');
     const timeout = handshakeTimeoutOption(options.handshakeTimeout, 0);
     if (options.extensions) validateExtensions(options.extensions);
+    // Read again by `_initialize`, once the socket exists.
+    heartbeatOption(options.heartbeat);
+    maxBufferedAmountOption(options.maxBufferedAmount);
 
     const session = new native.NativeSession(true, Number(options.maxLength) || MAX_LENGTH_DEFAULT);
     configureDeflate(session, options.extensions);
@@ -300,10 +305,10 @@ class Client extends Connection {
     return this._stage !== STAGE_OPEN;
   }
 
-  _beginClose(reason, code) {
+  _beginClose(reason, code, failed = false) {
     if (this._stage !== STAGE_OPEN) this._stage = STAGE_DONE;
     this._clearHandshakeTimer();
-    super._beginClose(reason, code);
+    super._beginClose(reason, code, failed);
   }
 
   _finalizeClose(endSocket) {

@@ -60,7 +60,10 @@ function compressNext(conn) {
       const payload = item.isBinary ? item.data : Buffer.from(item.data, 'utf8');
       const job = session.compressJob(payload);
       if (job) {
-        job.run().then((result) => compressed(conn, item, result));
+        job.run().then(
+          (result) => compressed(conn, item, result),
+          (error) => conn._internalError(error)
+        );
         return;
       }
     }

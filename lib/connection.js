@@ -22,7 +22,13 @@ const { Stream } = require('stream');
 const { isUtf8 } = require('buffer');
 const Event = require('./event');
 const { mixEventTarget } = require('./event_target');
-const { WEBSOCKET_OPTIONS, validateOptions, validateExtensions } = require('./options');
+const {
+  WEBSOCKET_OPTIONS,
+  validateOptions,
+  validateExtensions,
+  heartbeatOption,
+  maxBufferedAmountOption,
+} = require('./options');
 const { headerOption } = require('./request');
 const { toBytes } = require('./bytes');
 const { scheduleFlush } = require('./flush_queue');
@@ -61,6 +67,8 @@ const {
   CLOSED,
   CLOSE_NORMAL,
   CLOSE_ABNORMAL,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_INTERNAL_ERROR,
   DEFAULT_MAX_LENGTH,
 } = require('./contract');
 
@@ -70,6 +78,13 @@ const { queue, sendBinary, isFull, drained, flush, unwritten, clear } = outbox;
 // How long close() waits for the peer's close frame before giving up with
 // 1006, read at each call (faye's API.CLOSE_TIMEOUT). Tests shorten it.
 const settings = { closeTimeout: 30000 };
+
+// The heartbeat's ping payloads: this, then a count.
+const HEARTBEAT_PREFIX = 'heartbeat ';
+
+// How long a failed connection's socket drains the peer's input after our
+// close frame and FIN before it is destroyed (see `lingerThenDestroy`).
+const LINGER_MS = 2000;
 
 // One event table for every connection of this thread. A handler can make
 // another connection receive synchronously (a Duplex pair used as socket),
@@ -157,6 +172,9 @@ class Connection extends Stream {
     this._pingCallbacks = null;
     /** @type {[string, number] | null} */
     this._closeParams = null;
+    /** @type {{ interval: number, timeout: number, timer: any, deadline: any } | null} the heartbeat option's state */
+    this._heartbeat = null;
+    this._maxBufferedAmount = 0; // 0: no cap
     // extensions/: JS extensions.
     this._maxLength = 0;
     /** @type {import('./extensions').Extensions | null | undefined} the client's own, or `_initialize`'s */
@@ -200,6 +218,9 @@ class Connection extends Stream {
     if (this._extensions === undefined) this._extensions = createExtensions(options, session, this._maxLength);
 
     this._pingInterval = options.ping;
+    const heartbeat = heartbeatOption(options.heartbeat);
+    if (heartbeat) this._heartbeat = { ...heartbeat, timer: null, deadline: null };
+    this._maxBufferedAmount = maxBufferedAmountOption(options.maxBufferedAmount);
     this.readyState = CONNECTING;
     this.protocol = '';
     this.url = url;
@@ -269,6 +290,24 @@ class Connection extends Stream {
   }
 
   send(data) {
+    const flowing = this._send(data);
+    if (this._maxBufferedAmount > 0 && this.bufferedAmount > this._maxBufferedAmount) {
+      this._overBufferLimit();
+      return false;
+    }
+    return flowing;
+  }
+
+  // The maxBufferedAmount option: a peer that reads too slowly is dropped
+  // with 1008, and what was buffered for it is freed with its socket.
+  _overBufferLimit() {
+    const message = 'bufferedAmount ' + this.bufferedAmount + ' exceeds maxBufferedAmount ' + this._maxBufferedAmount;
+    this._emitError(message);
+    this._compressQueue = null;
+    this._beginClose(message, CLOSE_POLICY_VIOLATION);
+  }
+
+  _send(data) {
     if (this.readyState > OPEN) return false;
     const session = this._session;
     if (!session) return true; // never initialised (dead socket): faye queues for ever
@@ -352,7 +391,13 @@ class Connection extends Stream {
     try {
       let offset = 0;
       for (;;) {
-        const count = session.receive(chunk, offset, table);
+        let count;
+        try {
+          count = session.receive(chunk, offset, table);
+        } catch (error) {
+          this._internalError(error);
+          return;
+        }
         for (let i = 0, slot = TABLE_HEADER; i < count; i += 1, slot += EVENT_SLOTS) {
           this._dispatchNative(chunk, table[slot], table[slot + 1], table[slot + 2], table[slot + 3]);
         }
@@ -413,7 +458,7 @@ class Connection extends Stream {
         const message = session.takeText();
         this._flush();
         this._emitError(message);
-        return this._beginClose(message, a);
+        return this._beginClose(message, a, true);
       }
       case EVENT_RAW:
         return receiveRaw(this, chunk, a, b, c);
@@ -426,6 +471,50 @@ class Connection extends Stream {
           (b & SHUTDOWN_ERROR) !== 0
         );
     }
+  }
+
+  // A failure inside the addon (a Rust panic arrives as an exception, or as
+  // a compression's rejected promise): this connection fails with 1011, and
+  // the process and its other connections go on.
+  _internalError(error) {
+    const message = 'Internal error: ' + (error instanceof Error ? error.message : String(error));
+    this._emitError(message);
+    this._compressQueue = null;
+    try {
+      if (this.readyState !== CLOSED && this._session.close(CLOSE_INTERNAL_ERROR, Buffer.alloc(0))) this._flush();
+    } catch {
+      // The session is broken too: the peer gets no close frame.
+    }
+    this._beginClose(message, CLOSE_INTERNAL_ERROR, true);
+  }
+
+  // The heartbeat option: a ping every `interval` ms; a connection whose
+  // pong has not come `timeout` ms after it is dead (a peer that stopped
+  // answering, a socket black-holed) and closes with 1006.
+  _startHeartbeat(heartbeat) {
+    let count = 0;
+    const answered = () => {
+      clearTimeout(heartbeat.deadline);
+      heartbeat.deadline = null;
+    };
+    heartbeat.timer = setInterval(() => {
+      if (heartbeat.deadline !== null || this.readyState !== OPEN) return;
+      count += 1;
+      heartbeat.deadline = setTimeout(() => this._heartbeatTimedOut(), heartbeat.timeout);
+      this._sendPing(HEARTBEAT_PREFIX + count, answered);
+    }, heartbeat.interval);
+  }
+
+  _heartbeatTimedOut() {
+    this._emitError('No pong within ' + this._heartbeat.timeout + ' ms of a heartbeat ping');
+    this._beginClose('', CLOSE_ABNORMAL);
+  }
+
+  _stopHeartbeat() {
+    const heartbeat = this._heartbeat;
+    if (heartbeat === null) return;
+    clearInterval(heartbeat.timer);
+    clearTimeout(heartbeat.deadline);
   }
 
   // websocket-driver fires the callback of the ping whose payload, read as
@@ -453,6 +542,7 @@ class Connection extends Stream {
   _open() {
     if (this.readyState !== CONNECTING) return;
     this.readyState = OPEN;
+    if (this._heartbeat) this._startHeartbeat(this._heartbeat);
     this.protocol = this._protocol || '';
     this._deflate = !this._extensions && this._session.deflateEnabled;
 
@@ -478,7 +568,9 @@ class Connection extends Stream {
     this.dispatchEvent(event);
   }
 
-  _beginClose(reason, code) {
+  // `failed`: we are closing because the peer broke the protocol, so it may
+  // still be sending (see `lingerThenDestroy`).
+  _beginClose(reason, code, failed = false) {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSING;
     this._closeParams = [reason, code];
@@ -490,7 +582,8 @@ class Connection extends Stream {
       // close frame) queued, and destroying the socket before it runs makes
       // Node build an ERR_STREAM_DESTROYED, stack trace included, that nobody
       // sees: 5 % of the cost of a short-lived connection.
-      process.nextTick(destroySocket, socket);
+      if (failed) lingerThenDestroy(socket);
+      else process.nextTick(destroySocket, socket);
       this._finalizeClose(false);
     }
   }
@@ -502,6 +595,7 @@ class Connection extends Stream {
 
     if (this._closeTimer) clearTimeout(this._closeTimer);
     if (this._pingTimer) clearInterval(this._pingTimer);
+    this._stopHeartbeat();
     // end() on a destroyed socket only builds an error nobody sees.
     if (endSocket && this._stream && !this._stream.destroyed) this._stream.end();
 
@@ -510,6 +604,9 @@ class Connection extends Stream {
 
     clear(this);
     this._compressingBytes = 0;
+    // The codec state and buffers go now, not when the session is collected
+    // (JS extensions may still drain through it: their pipeline keeps it).
+    if (this._session && !this._pipeline) this._session.release();
 
     const [reason, code] = this._closeParams || ['', CLOSE_ABNORMAL];
     const event = new Event('close', { code, reason });
@@ -531,6 +628,23 @@ function checkCloseCode(code) {
 
 function destroySocket(socket) {
   socket.destroy();
+}
+
+// A failed connection's socket is ended (our FIN follows the close frame) and
+// its input read and dropped until the peer ends too, for LINGER_MS at most.
+// Destroyed at once while the peer is still sending, a socket with unread
+// input makes the kernel answer with a reset instead of a FIN, and the
+// peer's kernel then drops the close frame it had not read yet: to a peer
+// slower to read than to write (a flood on a loaded machine) the connection
+// looks as if it stopped being read, its writes failing, no close frame.
+function lingerThenDestroy(socket) {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.resume();
+  const timer = setTimeout(destroySocket, LINGER_MS, socket);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
 
 mixEventTarget(Connection);

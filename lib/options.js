@@ -4,7 +4,44 @@
 // Option and extension checks, with faye's (websocket-driver's and
 // websocket-extensions') exact error types and messages.
 
-const WEBSOCKET_OPTIONS = ['headers', 'extensions', 'maxLength', 'ping', 'proxy', 'tls', 'ca'];
+const WEBSOCKET_OPTIONS = [
+  'headers',
+  'extensions',
+  'maxLength',
+  'ping',
+  'proxy',
+  'tls',
+  'ca',
+  'heartbeat',
+  'maxBufferedAmount',
+];
+
+function positiveMilliseconds(value, name) {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new TypeError('The "' + name + '" option must be a positive number of milliseconds');
+  }
+  return value;
+}
+
+// Ours: `heartbeat: { interval, timeout }` in milliseconds, or absent.
+function heartbeatOption(value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object') throw new TypeError('The "heartbeat" option must be an object; got ' + typeof value);
+  return {
+    interval: positiveMilliseconds(value.interval, 'heartbeat.interval'),
+    timeout: positiveMilliseconds(value.timeout, 'heartbeat.timeout'),
+  };
+}
+
+// Ours: a cap on `bufferedAmount` in bytes; 0 or absent means none (faye's
+// behaviour: everything is kept).
+function maxBufferedAmountOption(value) {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+    throw new TypeError('The "maxBufferedAmount" option must be a non-negative number of bytes');
+  }
+  return value;
+}
 
 // The server's, with two of ours: `allowDrafts` (websocket-driver's name,
 // which faye does not pass on) and `handshakeTimeout` (lib/draft.js).
@@ -52,4 +89,6 @@ module.exports = {
   validateOptions,
   validateExtensions,
   handshakeTimeoutOption,
+  heartbeatOption,
+  maxBufferedAmountOption,
 };

@@ -13,6 +13,11 @@ server.on('upgrade', (req, socket, body) => {
   ws.close(1000, 'bye');
   const n: number = ws.bufferedAmount;
 });
-const c = new WebSocket.Client('ws://localhost/', [], { proxy: { origin: 'http://p' }, tls: { ca: 'x' } });
+const c = new WebSocket.Client('ws://localhost/', [], {
+  proxy: { origin: 'http://p' },
+  tls: { ca: 'x' },
+  heartbeat: { interval: 30000, timeout: 10000 },
+  maxBufferedAmount: 16 * 1024 * 1024,
+});
 c.on('open', () => console.log(c.statusCode, c.headers));
 WebSocket.EventSource.isEventSource({} as http.IncomingMessage);

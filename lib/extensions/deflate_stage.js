@@ -37,21 +37,25 @@ class DeflateStage {
     this._native
       .compressJob(message.data)
       .run()
-      .then((result) => {
-        this._busy = false;
-        let error = null;
-        const data = this._native.restoreCompressor(result);
-        if (data === null) {
-          error = new Error(this._native.pipelineError);
-        } else {
-          message.data = data;
-          message.rsv1 = true;
-        }
-        const waiting = this._waiting;
-        this._waiting = [];
-        callback(error, error ? null : message);
-        for (const [next, cb] of waiting) this.processOutgoingMessage(next, cb);
-      });
+      .then(
+        (result) => {
+          this._busy = false;
+          let error = null;
+          const data = this._native.restoreCompressor(result);
+          if (data === null) {
+            error = new Error(this._native.pipelineError);
+          } else {
+            message.data = data;
+            message.rsv1 = true;
+          }
+          const waiting = this._waiting;
+          this._waiting = [];
+          callback(error, error ? null : message);
+          for (const [next, cb] of waiting) this.processOutgoingMessage(next, cb);
+        },
+        // A panic on the thread pool: the pipeline fails the connection.
+        (error) => callback(error, null)
+      );
   }
 
   close() {}

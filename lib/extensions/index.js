@@ -345,7 +345,7 @@ function shutdownAfterPipeline(conn, code, reason, sendFrame, error) {
     if (sendFrame) conn._session.writeClose(code, Buffer.from(reason, 'utf8'));
     conn._flush();
     if (error) conn._emitError(reason);
-    conn._beginClose(reason, code);
+    conn._beginClose(reason, code, error);
   };
   if (conn._pipeline) conn._pipeline.close(finish);
   else finish();

@@ -119,10 +119,19 @@ impl Task for CompressTask {
     type Output = (Option<Compressor>, Vec<u8>, Option<String>);
     type JsValue = CompressedMessage;
 
+    /// Runs on libuv's thread pool, where napi-rs catches no panic (one
+    /// would abort Node): a panic here rejects the task's promise instead,
+    /// and the compressor it left in an unknown state is dropped.
     fn compute(&mut self) -> Result<Self::Output> {
         let mut compressor = self.compressor.take();
-        let (data, error) = compress_message(compressor.as_mut(), &self.input);
-        Ok((compressor, data, error))
+        let input = &self.input;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            #[cfg(feature = "test-hooks")]
+            super::test_hooks::panic_if_armed(super::test_hooks::PANIC_IN_COMPRESS);
+            let (data, error) = compress_message(compressor.as_mut(), input);
+            (compressor, data, error)
+        }))
+        .map_err(napi::bindgen_prelude::panic_to_error)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

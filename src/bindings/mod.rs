@@ -28,6 +28,8 @@ mod handshake;
 mod pipeline;
 mod session;
 mod table;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 
 /// Table layout: a header of `TABLE_HEADER` slots
 /// `[event count, next chunk offset, chunk done (0/1, or 2: go on from the

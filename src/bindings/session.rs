@@ -164,6 +164,17 @@ impl NativeSession {
     }
 
     /// How many bytes are queued for the socket.
+    /// The connection closed: frees the codec state and every buffer now
+    /// (see `Session::release`); the session ignores any later input.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self) {
+        self.session.release();
+        self.events = Vec::new();
+        self.taken = VecDeque::new();
+        self.resume_at = None;
+        self.setup = None;
+    }
+
     #[napi(catch_unwind)]
     pub fn output_length(&self) -> u32 {
         self.session.output().len() as u32

@@ -46,6 +46,8 @@ impl NativeSession {
         // SAFETY: JS runs on this thread only and is suspended during this
         // call, so nothing else reads or writes the table meanwhile.
         let table = unsafe { table.as_mut() };
+        #[cfg(feature = "test-hooks")]
+        super::test_hooks::panic_if_armed(super::test_hooks::PANIC_IN_RECEIVE);
         let chunk: &mut [u8] = &mut chunk;
         if self.events.is_empty() {
             let start = (offset as usize).min(chunk.len());

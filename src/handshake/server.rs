@@ -124,11 +124,18 @@ fn respond(
             "Unsupported WebSocket version: {version}"
         )));
     }
-    // Any string will do as a key, even an empty one: faye does not check its format.
-    let Some(key) = request.key else {
-        return Err(HandshakeError::new(
-            "Missing handshake request header: Sec-WebSocket-Key",
-        ));
+    // faye takes any string, even an empty one; RFC 6455 §4.2.1 requires the
+    // base64 of 16 bytes, and ws refuses anything else too.
+    let key = match request.key {
+        None | Some("") => {
+            return Err(HandshakeError::new(
+                "Missing handshake request header: Sec-WebSocket-Key",
+            ))
+        }
+        Some(key) if !is_valid_key(key) => {
+            return Err(HandshakeError::new(INVALID_KEY_MESSAGE));
+        }
+        Some(key) => key,
     };
     let headers = &mut user_headers;
     headers.set("Upgrade", "websocket")?;
@@ -164,6 +171,22 @@ fn respond(
     user_headers.write_to(&mut response);
     response.extend_from_slice(b"\r\n");
     Ok((response, negotiated))
+}
+
+/// The failure for a `Sec-WebSocket-Key` that is not the base64 of 16 bytes.
+const INVALID_KEY_MESSAGE: &str = "Invalid Sec-WebSocket-Key header";
+
+/// RFC 6455 §4.2.1's key: 16 bytes in base64, so 22 characters of the
+/// alphabet and `==` (ws's test; the unused low bits of the last character
+/// are not checked, as ws does not check them).
+fn is_valid_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    bytes.len() == 24
+        && bytes.ends_with(b"==")
+        && bytes
+            .iter()
+            .take(22)
+            .all(|&byte| byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'/')
 }
 
 /// How the server answers the client's extension offers.
@@ -406,7 +429,17 @@ mod tests {
             respond(&request, None).unwrap_err(),
             "Missing handshake request header: Sec-WebSocket-Key"
         );
+        request.key = Some("");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Missing handshake request header: Sec-WebSocket-Key"
+        );
         request.key = Some("abc");
+        assert_eq!(
+            respond(&request, None).unwrap_err(),
+            "Invalid Sec-WebSocket-Key header"
+        );
+        request.key = Some(KEY);
         assert_eq!(
             respond(&request, None).unwrap_err(),
             "Invalid Sec-WebSocket-Extensions header: a;"
@@ -416,15 +449,33 @@ mod tests {
     }
 
     #[test]
-    fn accepts_an_empty_key_and_empty_extensions() {
+    fn accepts_empty_extensions() {
         let request = ServerRequest {
-            key: Some(""),
             extensions: Some(""),
             ..valid_request()
         };
         assert!(respond(&request, None)
             .unwrap()
-            .contains("Sec-WebSocket-Accept: Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=\r\n"));
+            .contains(&format!("Sec-WebSocket-Accept: {ACCEPT}\r\n")));
+    }
+
+    #[test]
+    fn a_key_must_be_16_bytes_of_base64() {
+        for key in ["AAAAAAAAAAAAAAAAAAAAAA==", "+/+/+/+/+/+/+/+/+/+/+w==", KEY] {
+            assert!(super::is_valid_key(key), "{key}");
+        }
+        let bad = [
+            "abc",
+            " dGhlIHNhbXBsZSBub25jZQ==",
+            "dGhlIHNhbXBsZSBub25jZQ=",
+            "dGhlIHNhbXBsZSBub25jZQ=x",
+            "dGhlIHNhbXBsZSBub25jZ-==",
+            "dGhlIHNhbXBsZSBub25jZQ==dGhl",
+            "dGhlIHNhbXBsZSBub25jZ\u{e9}==",
+        ];
+        for key in bad {
+            assert!(!super::is_valid_key(key), "{key}");
+        }
     }
 
     #[test]

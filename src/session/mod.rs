@@ -348,6 +348,19 @@ impl Session {
         self.output.consume(length);
     }
 
+    /// The connection is closed (its socket too): everything it holds is
+    /// freed at once. V8 does not see the native memory behind a session,
+    /// so it may collect closed ones late, and their compressors (about
+    /// 260 KiB each at the default settings) would pile up meanwhile.
+    pub fn release(&mut self) {
+        self.state = ReadyState::Closed;
+        self.receiver.release();
+        self.compressor = None;
+        self.pipeline_inflater = None;
+        self.paused = None;
+        self.clear_output();
+    }
+
     pub fn clear_output(&mut self) {
         self.output.release();
     }

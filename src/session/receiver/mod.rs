@@ -192,6 +192,17 @@ impl Receiver {
         }
     }
 
+    /// The connection is closed: parsing stops for good, and the message
+    /// being assembled and the inflater (its window and state, about 40 KiB
+    /// at 15 window bits) are freed now rather than when the JS object is
+    /// collected.
+    pub(crate) fn release(&mut self) {
+        self.stage = Stage::Stopped;
+        self.message = Message::new();
+        self.control = Vec::new();
+        self.inflater = None;
+    }
+
     /// A new turn of the event loop: a fresh inflate budget.
     pub(crate) fn reset_inflate_budget(&mut self) {
         self.inflate_budget = INFLATE_BUDGET;
