@@ -4,14 +4,14 @@
 // other, one job each, with memory bounded: libFuzzer fails a run whose RSS
 // passes RSS_LIMIT_MB or that asks for more than MALLOC_LIMIT_MB in one
 // allocation (the frame reader must refuse an announced length before it
-// allocates). New inputs go to fuzz/corpus/<target>/ (local runs only), and
-// a crash to fuzz/artifacts/<target>/.
+// allocates). The saved corpus, fuzz/corpus/<target>/, is only read: new
+// inputs go to fuzz/corpus-local/<target>/ (ignored by git; CI uses a
+// temporary directory instead), and a crash to fuzz/artifacts/<target>/.
 //
 //   node scripts/fuzz.js [--minutes N] [--ci] [target...]
 //
 //   --minutes N  time per target (default 5; `npm run fuzz`)
-//   --ci         CI_SECONDS per target on a copy of the saved corpus, which
-//                stays as committed (`npm run fuzz:ci`)
+//   --ci         CI_SECONDS per target on the saved corpus (`npm run fuzz:ci`)
 //   target...    only these targets (default: every one in fuzz/Cargo.toml)
 //
 // Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). On a stable
@@ -51,8 +51,9 @@ function parseArgs(argv) {
   return opts;
 }
 
-// `cargo fuzz run` with the toolchain's sanitizer; returns the exit status.
-function run(target, seconds, corpus) {
+// `cargo fuzz run` with the toolchain's sanitizer, writing new inputs to the
+// first corpus directory; returns the exit status.
+function run(target, seconds, corpora) {
   const toolchain = process.env.FUZZ_TOOLCHAIN;
   const args = [
     ...(toolchain ? [`+${toolchain}`] : []),
@@ -60,7 +61,7 @@ function run(target, seconds, corpus) {
     'run',
     ...(toolchain === 'nightly' ? [] : ['--sanitizer', 'none']),
     target,
-    corpus,
+    ...corpora,
     '--',
     `-max_total_time=${seconds}`,
     `-rss_limit_mb=${RSS_LIMIT_MB}`,
@@ -83,15 +84,14 @@ function main() {
   const failed = [];
   for (const target of opts.targets) {
     const saved = path.join(FUZZ_DIR, 'corpus', target);
-    let corpus = saved;
-    if (opts.ci) {
-      corpus = fs.mkdtempSync(path.join(os.tmpdir(), `fuzz-${target}-`));
-      fs.cpSync(saved, corpus, { recursive: true });
-    }
+    const found = opts.ci
+      ? fs.mkdtempSync(path.join(os.tmpdir(), `fuzz-${target}-`))
+      : path.join(FUZZ_DIR, 'corpus-local', target);
+    fs.mkdirSync(found, { recursive: true });
     const started = Date.now();
-    const status = run(target, seconds, corpus);
+    const status = run(target, seconds, [found, saved]);
     console.log(`fuzz: ${target}: exit ${status} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    if (opts.ci) fs.rmSync(corpus, { recursive: true, force: true });
+    if (opts.ci) fs.rmSync(found, { recursive: true, force: true });
     if (status !== 0) failed.push(target);
   }
   if (failed.length) {
