@@ -26,30 +26,47 @@ fn split(data: &[u8]) -> (&[u8], &[u8]) {
     rest.split_at(usize::from(first).min(rest.len()))
 }
 
-/// Feeds a chunk to `session` the way the bindings do: resuming after each
-/// pause until the chunk is used up; returns how many events it gave.
-fn drain(session: &mut Session, chunk: &mut [u8]) -> usize {
+/// Feeds a chunk to `session` the way the bindings do, resuming after each
+/// pause until the chunk is used up. Returns whether every message kept what
+/// the JS side relies on: at most `max_length` bytes, and text that is valid
+/// UTF-8 (checked again here with the standard library).
+fn drain(session: &mut Session, chunk: &mut [u8], max_length: u64) -> bool {
     let mut events: Vec<Event> = Vec::new();
     let mut start = 0;
-    let mut total = 0;
-    while let Some(consumed) = session.receive(&mut chunk[start..], &mut events) {
-        start += consumed;
-        total += events.len();
-        events.clear();
+    let mut sound = true;
+    loop {
+        let Some(rest) = chunk.get_mut(start..) else {
+            return false;
+        };
+        let paused = session.receive(rest, &mut events);
+        for event in events.drain(..) {
+            sound &= match &event {
+                Event::Text(payload) => {
+                    let text = payload.bytes(rest);
+                    text.len() as u64 <= max_length && std::str::from_utf8(text).is_ok()
+                }
+                Event::Binary(payload) => payload.bytes(rest).len() as u64 <= max_length,
+                _ => true,
+            };
+        }
+        match paused {
+            Some(consumed) => start += consumed,
+            None => return sound,
+        }
     }
-    total + events.len()
 }
 
 /// The frame reader of an open session in `role`, with permessage-deflate
 /// negotiated (default parameters) or not. After the cut byte, a second byte
 /// picks the limits: bit 0 set gives a 4 KiB `maxLength` and 16 fragments
-/// (so the limit paths are reached), clear gives the defaults.
-pub fn frame_reader(data: &[u8], role: Role, deflate: bool) {
+/// (so the limit paths are reached), clear gives the defaults. Returns
+/// whether every message was within `maxLength` and, as text, UTF-8.
+pub fn frame_reader(data: &[u8], role: Role, deflate: bool) -> bool {
     let Some((&cut, rest)) = data.split_first() else {
-        return;
+        return true;
     };
     let Some((&limits, frames)) = rest.split_first() else {
-        return;
+        return true;
     };
     let mut config = match role {
         Role::Server => Config::server(),
@@ -71,14 +88,14 @@ pub fn frame_reader(data: &[u8], role: Role, deflate: bool) {
             .enable_deflate(&negotiated, DeflateOptions::default().settings)
             .is_err()
         {
-            return;
+            return true;
         }
     }
     session.open();
     let (first, second) = frames.split_at(usize::from(cut).min(frames.len()));
-    for chunk in [first, second] {
-        drain(&mut session, &mut chunk.to_vec());
-    }
+    [first, second]
+        .into_iter()
+        .all(|chunk| drain(&mut session, &mut chunk.to_vec(), config.max_length))
 }
 
 /// The server handshake (`server::accept` with permessage-deflate
@@ -116,8 +133,9 @@ pub fn server_handshake(data: &[u8]) {
 
 /// The client's reading of the server's handshake response, having offered
 /// permessage-deflate and two protocols; once the server accepts, the bytes
-/// after the head go to the session as the first frames.
-pub fn client_handshake_response(data: &[u8]) {
+/// after the head go to the session as the first frames. Returns whether
+/// those frames' messages kept the invariants of [`frame_reader`].
+pub fn client_handshake_response(data: &[u8]) -> bool {
     let target = Target {
         path: "/",
         host: "localhost",
@@ -131,9 +149,10 @@ pub fn client_handshake_response(data: &[u8]) {
         &[],
         Offer::Deflate(DeflateOptions::default()),
     ) else {
-        return;
+        return true;
     };
-    let mut session = Session::new(Config::client());
+    let config = Config::client();
+    let mut session = Session::new(config);
     let (first, second) = split(data);
     for chunk in [first, second] {
         let settings = Some(DeflateOptions::default().settings);
@@ -141,12 +160,12 @@ pub fn client_handshake_response(data: &[u8]) {
             HandshakeProgress::Pending => {}
             HandshakeProgress::Open { body_offset } => {
                 let mut frames = chunk.get(body_offset..).unwrap_or_default().to_vec();
-                drain(&mut session, &mut frames);
-                return;
+                return drain(&mut session, &mut frames, config.max_length);
             }
-            HandshakeProgress::Failed(_) => return,
+            HandshakeProgress::Failed(_) => return true,
         }
     }
+    true
 }
 
 /// A proxy's answer to the CONNECT request.
@@ -193,17 +212,19 @@ mod tests {
         );
         server_handshake(request.as_bytes());
         server_handshake(b"\xff");
-        client_handshake_response(b"\x05HTTP/1.1 101 OK\r\n\r\n\x81\x00");
+        assert!(client_handshake_response(
+            b"\x05HTTP/1.1 101 OK\r\n\r\n\x81\x00"
+        ));
         proxy_response(b"\x03HTTP/1.1 200 OK\r\n\r\n");
         extension_header(b"permessage-deflate; server_max_window_bits=10, x; y=\"z\"");
         for role in [Role::Server, Role::Client] {
             for deflate in [false, true] {
-                frame_reader(b"\x03\x01\x81\x02hi\x88\x00", role, deflate);
+                assert!(frame_reader(b"\x03\x01\x81\x02hi\x88\x00", role, deflate));
             }
         }
-        let mut frames = *b"\x81\x02hi\x88\x00";
         let mut session = Session::new(Config::client());
         session.open();
-        assert_eq!(drain(&mut session, &mut frames), 2);
+        assert!(drain(&mut session, &mut b"\x81\x02hi\x81\x01a".to_vec(), 2));
+        assert!(!drain(&mut session, &mut b"\x82\x03abc".to_vec(), 2));
     }
 }
