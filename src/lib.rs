@@ -16,11 +16,13 @@
 //! - `js`: the JavaScript semantics the port reproduces;
 //! - `bindings`: the napi adapter, the only code that knows about JavaScript.
 //!
-//! Only what the integration tests in `tests/` use is public.
+//! Only what the integration tests in `tests/` and the fuzz targets in
+//! `fuzz/` (through `fuzzing`) use is public.
 
 #![warn(unreachable_pub)]
 
 pub mod deflate;
+pub mod fuzzing;
 pub(crate) mod handshake;
 pub(crate) mod js;
 pub(crate) mod protocol;

@@ -10,7 +10,8 @@
 //   node scripts/autobahn/run.js [--ci | --full | --<set>...] [--write-expected]
 //
 //   --ci              every set not marked `full` (what CI runs); default: --core
-//   --full            every set in SETS (`npm run autobahn`)
+//   --full            every case, as server and as client (`npm run autobahn`):
+//                     the sets not `within` a full set, 517 cases per role
 //   --write-expected  store this run's results as the expectation
 //   IMPL=<module>     implementation to test, e.g. IMPL=faye-websocket (default: this package)
 //   AUTOBAHN_TIMEOUT  seconds allowed for wstest per set (default: the set's own, else 300)
@@ -49,10 +50,17 @@ const DEFLATE_CI = [
 ];
 const SETS = {
   core: { mode: 'server', cases: ['*'], exclude: ['12.*', '13.*'] },
-  deflate: { mode: 'server', deflate: true, cases: DEFLATE_CI, exclude: [], timeout: 600 },
+  deflate: { mode: 'server', deflate: true, within: 'deflate-full', cases: DEFLATE_CI, exclude: [], timeout: 600 },
   'deflate-full': { mode: 'server', deflate: true, full: true, cases: ['12.*', '13.*'], exclude: [], timeout: 3600 },
   client: { mode: 'client', cases: ['*'], exclude: ['12.*', '13.*'] },
-  'client-deflate': { mode: 'client', deflate: true, cases: DEFLATE_CI, exclude: [], timeout: 600 },
+  'client-deflate': {
+    mode: 'client',
+    deflate: true,
+    within: 'client-deflate-full',
+    cases: DEFLATE_CI,
+    exclude: [],
+    timeout: 600,
+  },
   'client-deflate-full': {
     mode: 'client',
     deflate: true,
@@ -83,7 +91,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 function parseArgs(argv) {
   const opts = { sets: [], writeExpected: false };
   for (const arg of argv) {
-    if (arg === '--full') opts.sets.push(...Object.keys(SETS));
+    if (arg === '--full') opts.sets.push(...Object.keys(SETS).filter((name) => !SETS[name].within));
     else if (arg === '--ci') opts.sets.push(...Object.keys(SETS).filter((name) => !SETS[name].full));
     else if (arg === '--write-expected') opts.writeExpected = true;
     else if (arg.startsWith('--') && SETS[arg.slice(2)]) opts.sets.push(arg.slice(2));
@@ -313,6 +321,8 @@ async function main() {
   const wstest = ensureWstest();
   const expected = fs.existsSync(EXPECTED_FILE) ? JSON.parse(fs.readFileSync(EXPECTED_FILE, 'utf8')) : {};
   const written = {};
+  // This run's results and the expectation's, per mode, for the totals.
+  const totals = { server: [{}, {}], client: [{}, {}] };
   let ok = true;
   for (const name of opts.sets) {
     const started = Date.now();
@@ -322,6 +332,8 @@ async function main() {
     );
     const { results, details, dir } = await runSet(wstest, name);
     console.log(`autobahn ${name}: ${summary(results)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    Object.assign(totals[set.mode][0], results);
+    Object.assign(totals[set.mode][1], expected[name]);
     const { lines, count } = diff(expected[name] || {}, results, details);
     if (opts.writeExpected) {
       written[name] = results;
@@ -341,6 +353,11 @@ async function main() {
     }
   }
   if (opts.writeExpected) writeExpected(written);
+  for (const [mode, [actual, seeded]] of Object.entries(totals)) {
+    if (!Object.keys(actual).length) continue;
+    console.log(`autobahn total as ${mode}: ${AGENT}: ${summary(actual)}`);
+    console.log(`autobahn total as ${mode}: expected-results.json: ${summary(seeded)}`);
+  }
   return ok;
 }
 

@@ -1,0 +1,10 @@
+//! The frame reader as a server (masked frames required), no extension.
+#![no_main]
+
+use faye_websocket_native::fuzzing;
+use faye_websocket_native::session::Role;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| assert!(
+    fuzzing::frame_reader(data, Role::Server, false),
+    "a message over maxLength, or text that is not UTF-8"
+));
