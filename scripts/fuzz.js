@@ -23,7 +23,7 @@ const os = require('os');
 const path = require('path');
 
 const FUZZ_DIR = path.join(__dirname, '..', 'fuzz');
-const CI_SECONDS = 20;
+const CI_SECONDS = 10;
 const RSS_LIMIT_MB = 2048;
 // Above the 64 MiB maxLength a message may legitimately fill (in the deflate
 // targets, inflated), far below an announced 2^53-byte frame.
