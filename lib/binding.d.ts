@@ -20,6 +20,44 @@ export const HANDSHAKE_PENDING: number;
 export const HANDSHAKE_OPEN: number;
 export const HANDSHAKE_FAILED: number;
 
+/** The rest of the contract (src/bindings/mod.rs). */
+export const TABLE_NEXT_OFFSET: number;
+export const TABLE_STATUS: number;
+export const TABLE_OUTPUT_PENDING: number;
+export const CHUNK_PAUSED: number;
+export const CHUNK_DONE: number;
+export const CHUNK_YIELD: number;
+export const RAW_TAKEN: number;
+export const RAW_BINARY: number;
+export const SHUTDOWN_ERROR: number;
+export const SHUTDOWN_SEND_FRAME: number;
+export const RSV1: number;
+export const RSV2: number;
+export const RSV3: number;
+export const DEFAULT_MAX_LENGTH: number;
+export const NOT_SENT: number;
+export const SHUTDOWN_IGNORED: number;
+export const SHUTDOWN_NO_FRAME: number;
+export const SHUTDOWN_FRAME_DUE: number;
+export const MAX_LENGTH_DEFAULT: number;
+export const CONNECTING: number;
+export const OPEN: number;
+export const CLOSING: number;
+export const CLOSED: number;
+export const OPCODE_TEXT: number;
+export const OPCODE_BINARY: number;
+export const CLOSE_NORMAL: number;
+export const CLOSE_PROTOCOL_ERROR: number;
+export const CLOSE_UNACCEPTABLE: number;
+export const CLOSE_ABNORMAL: number;
+export const CLOSE_POLICY_VIOLATION: number;
+export const CLOSE_EXTENSION_ERROR: number;
+export const CLOSE_TOO_LARGE: number;
+export const CLOSE_ENCODING_ERROR: number;
+export const TOO_LARGE_MESSAGE: string;
+export const INVALID_UTF8_MESSAGE: string;
+export const HANDSHAKE_FAILURE_PREFIX: string;
+
 /** The server handshake's extensions as JS negotiated them. */
 export interface JsNegotiation {
   response?: string;

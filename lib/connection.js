@@ -370,7 +370,7 @@ class Connection extends Stream {
           break;
         }
       }
-      if (table[TABLE_OUTPUT_PENDING] === 1) scheduleFlush(this);
+      if (table[TABLE_OUTPUT_PENDING] !== 0) scheduleFlush(this);
     } finally {
       releaseTable();
     }

@@ -43,8 +43,13 @@ const {
   OPCODE_BINARY,
   SHUTDOWN_IGNORED,
   SHUTDOWN_FRAME_DUE,
-  CLOSE_TOO_LARGE,
+  CLOSE_NORMAL,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_UNACCEPTABLE,
   CLOSE_ENCODING_ERROR,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_TOO_LARGE,
+  CLOSE_EXTENSION_ERROR,
   DEFAULT_MAX_LENGTH,
   ERROR_TOO_LARGE,
   ERROR_INVALID_UTF8,
@@ -208,15 +213,16 @@ class Extensions {
 // ----- the connection's side -----
 
 // websocket-driver's ERRORS: `error.type` names from an extension.
+// going_away and unexpected_condition are codes only this table uses.
 const ERROR_CODES = {
-  normal_closure: 1000,
+  normal_closure: CLOSE_NORMAL,
   going_away: 1001,
-  protocol_error: 1002,
-  unacceptable: 1003,
-  encoding_error: 1007,
-  policy_violation: 1008,
-  too_large: 1009,
-  extension_error: 1010,
+  protocol_error: CLOSE_PROTOCOL_ERROR,
+  unacceptable: CLOSE_UNACCEPTABLE,
+  encoding_error: CLOSE_ENCODING_ERROR,
+  policy_violation: CLOSE_POLICY_VIOLATION,
+  too_large: CLOSE_TOO_LARGE,
+  extension_error: CLOSE_EXTENSION_ERROR,
   unexpected_condition: 1011,
 };
 

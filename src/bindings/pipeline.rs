@@ -24,7 +24,7 @@ impl NativeSession {
     /// in frame-byte places). Written whatever the state.
     #[napi(catch_unwind)]
     pub fn send_frame(&mut self, opcode: u32, rsv: u32, data: &[u8]) {
-        let opcode = if opcode == 1 {
+        let opcode = if opcode == super::OPCODE_TEXT {
             OpCode::Text
         } else {
             OpCode::Binary

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
-use super::NOT_SENT;
+use super::{MAX_LENGTH_DEFAULT, NOT_SENT};
 use crate::deflate::negotiation::{DeflateOptions, Negotiated};
 use crate::handshake::client::ClientHandshake;
 use crate::handshake::headers::HeaderList;
@@ -65,7 +65,7 @@ pub(super) struct Setup {
 
 #[napi]
 impl NativeSession {
-    /// `max_length` 0 means faye's default (2^26 − 1).
+    /// `max_length` `MAX_LENGTH_DEFAULT` means faye's default (2^26 − 1).
     #[napi(constructor, catch_unwind)]
     pub fn new(client: bool, max_length: f64) -> Self {
         let mut config = if client {
@@ -73,7 +73,7 @@ impl NativeSession {
         } else {
             Config::server()
         };
-        if max_length > 0.0 {
+        if max_length > f64::from(MAX_LENGTH_DEFAULT) {
             config.max_length = max_length as u64;
         }
         NativeSession {

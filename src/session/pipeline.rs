@@ -5,6 +5,7 @@
 
 use super::{ReadyState, Session};
 use crate::deflate::codec::InflateError;
+use crate::protocol::close::NORMAL;
 use crate::protocol::frame::{OpCode, RSV_BITS};
 
 impl Session {
@@ -70,7 +71,7 @@ impl Session {
                 self.state = ReadyState::Closing;
                 true
             }
-            _ => self.close(1000, b""),
+            _ => self.close(NORMAL, b""),
         }
     }
 
