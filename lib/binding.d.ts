@@ -66,6 +66,28 @@ export interface JsNegotiation {
   allowedRsv: number;
 }
 
+/** `setDeflate`'s options: permessage-deflate's `configure` options, null when not given. */
+export interface DeflateConfig {
+  level: number | null;
+  memLevel: number | null;
+  strategy: number | null;
+  noContextTakeover: boolean;
+  maxWindowBits: number | null;
+  requestNoContextTakeover: boolean;
+  requestMaxWindowBits: number | null;
+}
+
+/** `startClient`'s request. */
+export interface ClientRequest {
+  path: string;
+  host: string;
+  username: string;
+  password: string;
+  protocolHeader: string | null;
+  protocols: string[];
+  jsOffer: JsOffer | null;
+}
+
 /** The client's extension offer as JS made it. */
 export interface JsOffer {
   offer?: string;
@@ -95,16 +117,8 @@ export class NativeSession {
   // Options, before the handshake.
   /** Throws on CR or LF. */
   setHeaders(names: string[], values: string[]): void;
-  /** permessage-deflate's `configure` options, null when not given; throws for values zlib refuses. */
-  setDeflate(
-    level: number | null,
-    memLevel: number | null,
-    strategy: number | null,
-    noContextTakeover: boolean,
-    maxWindowBits: number | null,
-    requestNoContextTakeover: boolean,
-    requestMaxWindowBits: number | null
-  ): void;
+  /** permessage-deflate's `configure` options; throws for values zlib refuses. */
+  setDeflate(options: DeflateConfig): void;
 
   // Server handshake: the bytes to write (101 and queued frames, or faye's 400).
   startServer(
@@ -120,15 +134,7 @@ export class NativeSession {
 
   // Client handshake.
   /** The request bytes; throws on CR or LF. */
-  startClient(
-    path: string,
-    host: string,
-    username: string,
-    password: string,
-    protocolHeader: string | null,
-    protocols: string[],
-    offer: JsOffer | null
-  ): Buffer;
+  startClient(request: ClientRequest): Buffer;
   receiveHandshake(chunk: Buffer): number;
   readonly statusCode: number | null;
   /** [name, value, name, value, …], lower-cased names. */

@@ -132,15 +132,15 @@ class Client extends Connection {
     // generateOffer) and activates the response.
     this._extensions = createExtensions(options, session, Number(options.maxLength));
     const jsOffer = this._extensions ? { offer: this._extensions.clientOffer() || undefined } : null;
-    this._request = session.startClient(
-      (uri.pathname || '/') + (uri.search || ''),
-      uri.host,
-      uri.username,
-      uri.password,
-      list.length > 0 ? list.join(', ') : null,
-      list.filter((protocol) => typeof protocol === 'string'),
-      jsOffer
-    );
+    this._request = session.startClient({
+      path: (uri.pathname || '/') + (uri.search || ''),
+      host: uri.host,
+      username: uri.username,
+      password: uri.password,
+      protocolHeader: list.length > 0 ? list.join(', ') : null,
+      protocols: list.filter((protocol) => typeof protocol === 'string'),
+      jsOffer,
+    });
 
     let endpoint = uri;
     this._connectRequest = null;
