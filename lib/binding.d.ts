@@ -36,9 +36,6 @@ export const RSV2: number;
 export const RSV3: number;
 export const DEFAULT_MAX_LENGTH: number;
 export const NOT_SENT: number;
-export const SHUTDOWN_IGNORED: number;
-export const SHUTDOWN_NO_FRAME: number;
-export const SHUTDOWN_FRAME_DUE: number;
 export const MAX_LENGTH_DEFAULT: number;
 export const CONNECTING: number;
 export const OPEN: number;
@@ -88,6 +85,17 @@ export interface ClientRequest {
   jsOffer: JsOffer | null;
 }
 
+/** A failed handshake or pipeline stage: the message for the error. */
+export interface Failure {
+  message: string;
+}
+
+/** `startServer`'s refusal: faye's 400 response and the error's message. */
+export interface HandshakeRejection {
+  response: Buffer;
+  message: string;
+}
+
 /** The client's extension offer as JS made it. */
 export interface JsOffer {
   offer?: string;
@@ -111,8 +119,6 @@ export class NativeSession {
 
   readonly readyState: number;
   readonly deflateEnabled: boolean;
-  readonly handshakeError: string | null;
-  readonly pipelineError: string | null;
 
   // Options, before the handshake.
   /** Throws on CR or LF. */
@@ -130,19 +136,19 @@ export class NativeSession {
     extensions: string | null,
     protocol: string | null,
     negotiation: JsNegotiation | null
-  ): Buffer;
+  ): Buffer | HandshakeRejection;
 
   // Client handshake.
   /** The request bytes; throws on CR or LF. */
   startClient(request: ClientRequest): Buffer;
-  receiveHandshake(chunk: Buffer): number;
+  receiveHandshake(chunk: Buffer): number | Failure;
   readonly statusCode: number | null;
   /** [name, value, name, value, …], lower-cased names. */
   readonly responseHeaders: string[];
   readonly bodyOffset: number;
   readonly selectedProtocol: string | null;
   endHandshake(): void;
-  failHandshake(message: string): void;
+  failHandshake(): void;
 
   // Receiving: one call per chunk, events written to `table`.
   /** The number of events written. */
@@ -174,11 +180,11 @@ export class NativeSession {
   sendFrame(opcode: number, rsv: number, data: Buffer): void;
   writeClose(code: number, reason: Buffer): void;
   beginClosing(): boolean;
-  /** −1 already closing, 1 a close frame is due, 0 none. */
-  shutdown(): number;
-  pipelineDeflate(data: Buffer): Buffer | null;
-  pipelineInflate(data: Buffer): Buffer | null;
-  restoreCompressor(result: CompressedMessage): Buffer | null;
+  /** null when already closing, else whether a close frame is due. */
+  shutdown(): boolean | null;
+  pipelineDeflate(data: Buffer): Buffer | Failure;
+  pipelineInflate(data: Buffer): Buffer | Failure;
+  restoreCompressor(result: CompressedMessage): Buffer | Failure;
 }
 
 /** Reads a proxy's answer to CONNECT. */

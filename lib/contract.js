@@ -48,9 +48,6 @@ const {
   HANDSHAKE_PENDING,
   HANDSHAKE_OPEN,
   HANDSHAKE_FAILED,
-  // `shutdown()`: already closing, or whether a close frame is due.
-  SHUTDOWN_IGNORED,
-  SHUTDOWN_FRAME_DUE,
   // What `sendText`/`sendBinary` return instead of the payload's byte
   // length when the session no longer sends.
   NOT_SENT: SEND_REFUSED,
@@ -108,8 +105,6 @@ module.exports = {
   HANDSHAKE_PENDING,
   HANDSHAKE_OPEN,
   HANDSHAKE_FAILED,
-  SHUTDOWN_IGNORED,
-  SHUTDOWN_FRAME_DUE,
   SEND_REFUSED,
   CONNECTING,
   OPEN,

@@ -79,7 +79,7 @@ class WebSocket extends Connection {
       }
     }
 
-    const response = session.startServer(
+    const result = session.startServer(
       String(request.method),
       header(request, 'connection'),
       header(request, 'upgrade'),
@@ -89,14 +89,14 @@ class WebSocket extends Connection {
       this._protocol,
       negotiation
     );
-    this._stream.write(response);
-
-    const error = session.handshakeError;
-    if (error !== null) {
-      this._emitError(error);
-      this._beginClose(error, CLOSE_PROTOCOL_ERROR);
+    // The response bytes, or faye's 400 and the message of its error event.
+    if (!Buffer.isBuffer(result)) {
+      this._stream.write(result.response);
+      this._emitError(result.message);
+      this._beginClose(result.message, CLOSE_PROTOCOL_ERROR);
       return;
     }
+    this._stream.write(result);
 
     if (negotiation) startPipeline(this);
     this._open();

@@ -41,8 +41,6 @@ const {
   RAW_BINARY,
   OPCODE_TEXT,
   OPCODE_BINARY,
-  SHUTDOWN_IGNORED,
-  SHUTDOWN_FRAME_DUE,
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_UNACCEPTABLE,
@@ -338,9 +336,10 @@ function failFromPipeline(conn, error) {
 // websocket-driver's `_fail` → `_shutdown` for a failure found in JS.
 /** @param {Connection} conn */
 function fail(conn, code, message) {
-  const frame = conn._session.shutdown();
-  if (frame === SHUTDOWN_IGNORED) return;
-  shutdownAfterPipeline(conn, code, message, frame === SHUTDOWN_FRAME_DUE, true);
+  // null when already closing, else whether a close frame is due.
+  const frameDue = conn._session.shutdown();
+  if (frameDue === null) return;
+  shutdownAfterPipeline(conn, code, message, frameDue, true);
 }
 
 // `_shutdown` (also for an EVENT_SHUTDOWN): the pipeline drains and closes

@@ -121,16 +121,6 @@ pub const DEFAULT_MAX_LENGTH: u32 = crate::session::DEFAULT_MAX_LENGTH as u32;
 /// `send_text`/`send_binary`: the session no longer sends.
 #[napi]
 pub const NOT_SENT: i32 = -1;
-/// `shutdown`: ignored, the connection was already closing.
-#[napi]
-pub const SHUTDOWN_IGNORED: i32 = -1;
-/// `shutdown`: no close frame is due (the connection was not open).
-#[napi]
-pub const SHUTDOWN_NO_FRAME: i32 = 0;
-/// `shutdown`: a close frame is due once the pipeline drains.
-#[napi]
-pub const SHUTDOWN_FRAME_DUE: i32 = 1;
-
 /// `NativeSession`'s `max_length` argument that stands for faye's default.
 #[napi]
 pub const MAX_LENGTH_DEFAULT: u32 = 0;

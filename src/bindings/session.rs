@@ -39,7 +39,6 @@ pub struct NativeSession {
     /// `start_server`, a client's in `end_handshake`), so an idle
     /// connection carries none of it.
     pub(super) setup: Option<Box<Setup>>,
-    pub(super) pipeline_error: Option<String>,
 }
 
 /// Opening-handshake state of a `NativeSession`.
@@ -50,7 +49,6 @@ pub(super) struct Setup {
     /// The same headers as given, for the client's request, where they come
     /// after the driver's own.
     pub(super) user_header_pairs: Vec<(String, String)>,
-    pub(super) handshake_error: Option<String>,
     /// The client's opening handshake, from `start_client` until
     /// `end_handshake`.
     pub(super) client: Option<ClientHandshake>,
@@ -83,7 +81,6 @@ impl NativeSession {
             resume_at: None,
             taken: VecDeque::new(),
             setup: None,
-            pipeline_error: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! the pipeline to drain (websocket-driver's `_fail` and `close` then).
 
 use super::{ReadyState, Session};
-use crate::deflate::codec::InflateError;
+use crate::deflate::codec::{DeflateError, InflateError};
 use crate::protocol::close::NORMAL;
 use crate::protocol::frame::{OpCode, RSV_BITS};
 
@@ -24,10 +24,10 @@ impl Session {
         &mut self,
         data: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeflateError> {
         match self.compressor.as_deref_mut() {
             Some(compressor) => compressor.compress(data, out),
-            None => Err("permessage-deflate is not active".to_owned()),
+            None => Err(DeflateError::NotActive),
         }
     }
 
@@ -38,14 +38,14 @@ impl Session {
         &mut self,
         data: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeflateError> {
         let limit = usize::try_from(self.max_length).unwrap_or(usize::MAX);
         match self.pipeline_inflater.as_deref_mut() {
             Some(inflater) => match inflater.inflate_message(data, out, limit) {
                 Ok(()) | Err(InflateError::TooLarge) => Ok(()),
-                Err(InflateError::Corrupt(message)) => Err(message),
+                Err(InflateError::Corrupt(message)) => Err(DeflateError::Zlib(message)),
             },
-            None => Err("permessage-deflate is not active".to_owned()),
+            None => Err(DeflateError::NotActive),
         }
     }
 
