@@ -117,7 +117,6 @@ export class NativeSession {
   /** `maxLength` 0 means faye's default. */
   constructor(client: boolean, maxLength: number);
 
-  readonly readyState: number;
   readonly deflateEnabled: boolean;
 
   // Options, before the handshake.
@@ -180,6 +179,8 @@ export class NativeSession {
   sendFrame(opcode: number, rsv: number, data: Buffer): void;
   writeClose(code: number, reason: Buffer): void;
   beginClosing(): boolean;
+  /** After beginClosing, the pipeline drained: false (nothing written) when it failed or the peer closed meanwhile. */
+  finishClosing(code: number, reason: Buffer): boolean;
   /** null when already closing, else whether a close frame is due. */
   shutdown(): boolean | null;
   pipelineDeflate(data: Buffer): Buffer | Failure;

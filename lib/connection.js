@@ -200,6 +200,10 @@ class Connection extends Stream {
     if (this._extensions === undefined) this._extensions = createExtensions(options, session, this._maxLength);
 
     this._pingInterval = options.ping;
+    // The API's readyState is kept here alone (it is read for every message
+    // sent or received); the native session keeps the protocol's state
+    // and never reports it: what JS must know of it comes back from the
+    // calls that change it (receive's events, close, shutdown, …).
     this.readyState = CONNECTING;
     this.protocol = '';
     this.url = url;
@@ -321,10 +325,11 @@ class Connection extends Stream {
       );
     }
 
-    if (this.readyState < CLOSING) {
+    const state = this.readyState;
+    if (state < CLOSING) {
       this._closeTimer = setTimeout(() => this._beginClose('', CLOSE_ABNORMAL), settings.closeTimeout);
     }
-    if (this.readyState !== CLOSED) this.readyState = CLOSING;
+    if (state !== CLOSED) this.readyState = CLOSING;
 
     const session = this._session;
     if (!session) return;
@@ -333,7 +338,7 @@ class Connection extends Stream {
     reason = reason || '';
     code = code || CLOSE_NORMAL;
 
-    if (session.readyState === CONNECTING) {
+    if (state === CONNECTING) {
       session.close(code, Buffer.alloc(0));
       this._connectingFrames = null;
       this._beginClose(reason, code);

@@ -57,8 +57,9 @@ class WebSocket extends Connection {
   }
 
   _start(request, body) {
+    // close() or the socket's end may have come first.
+    if (this.readyState !== CONNECTING) return;
     const session = this._session;
-    if (session.readyState !== CONNECTING) return;
 
     // With JS extensions, JS negotiates (websocket-extensions'
     // generateResponse); a malformed header is left to the native

@@ -32,7 +32,6 @@ const { Pipeline } = require('./pipeline');
 const { DeflateStage } = require('./deflate_stage');
 const {
   CONNECTING,
-  CLOSING,
   CLOSED,
   RSV1,
   RSV2,
@@ -253,7 +252,7 @@ function startPipeline(conn) {
 function sendThroughPipeline(conn, data) {
   const pipeline = conn._pipeline;
   if (!pipeline) {
-    if (conn._session.readyState !== CONNECTING) return false;
+    if (conn.readyState !== CONNECTING) return false;
     (conn._connectingFrames = conn._connectingFrames || []).push(['message', data]);
     return true;
   }
@@ -283,7 +282,7 @@ function sendThroughPipeline(conn, data) {
 // the messages; false when it can go now.
 /** @param {Connection} conn */
 function holdPing(conn, message, callback) {
-  if (conn._pipeline || conn._session.readyState !== CONNECTING) return false;
+  if (conn._pipeline || conn.readyState !== CONNECTING) return false;
   (conn._connectingFrames = conn._connectingFrames || []).push(['ping', message, callback]);
   return true;
 }
@@ -321,9 +320,8 @@ function closeThroughPipeline(conn, code, reason) {
   if (!session.beginClosing()) return;
   const payload = toBytes(reason);
   conn._pipeline.close(() => {
-    if (session.readyState !== CLOSING) return; // failed or closed meanwhile
-    session.writeClose(code, payload);
-    scheduleFlush(conn);
+    // Nothing is written when the connection failed or the peer closed meanwhile.
+    if (session.finishClosing(code, payload)) scheduleFlush(conn);
   });
 }
 

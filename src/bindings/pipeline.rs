@@ -45,6 +45,14 @@ impl NativeSession {
         self.session.begin_closing()
     }
 
+    /// After `begin_closing`, once the pipeline has drained: the close
+    /// frame, unless the connection failed or the peer closed meanwhile
+    /// (then false).
+    #[napi(catch_unwind)]
+    pub fn finish_closing(&mut self, code: u32, reason: &[u8]) -> bool {
+        self.session.finish_closing(code as u16, reason)
+    }
+
     /// websocket-driver's `_fail` for a failure the JS pipeline found:
     /// null when ignored (already closing), else whether a close frame is
     /// due (the connection was open).

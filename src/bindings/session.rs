@@ -84,11 +84,6 @@ impl NativeSession {
         }
     }
 
-    #[napi(getter, catch_unwind)]
-    pub fn ready_state(&self) -> u32 {
-        self.session.ready_state() as u32
-    }
-
     /// Queues a text frame; returns the payload's byte length, or −1 when
     /// the session no longer sends (closing or closed).
     /// `units` is the string's `length` (UTF-16 code units). Short strings

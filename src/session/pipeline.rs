@@ -62,6 +62,17 @@ impl Session {
         self.sender.close(self.output.buffer(), code, reason);
     }
 
+    /// The close frame `begin_closing` left to write, once the pipeline has
+    /// drained; false (nothing written) when the connection failed or the
+    /// peer closed meanwhile.
+    pub(crate) fn finish_closing(&mut self, code: u16, reason: &[u8]) -> bool {
+        if self.state != ReadyState::Closing {
+            return false;
+        }
+        self.write_close(code, reason);
+        true
+    }
+
     /// `close()` with JS extensions: Open becomes Closing without a frame
     /// (the caller writes it once the pipeline has drained) and true is
     /// returned; Connecting closes as [`Session::close`] does.
