@@ -84,7 +84,7 @@ pub struct CompressJob {
 impl CompressJob {
     /// Runs the compression on libuv's thread pool; resolves with a
     /// `CompressedMessage`. A second call rejects.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Promise<CompressedMessage>")]
     pub fn run(&mut self) -> AsyncTask<CompressTask> {
         AsyncTask::new(self.task.take().unwrap_or(CompressTask {
             compressor: None,

@@ -233,7 +233,8 @@ impl NativeSession {
         Some(response)
     }
 
-    /// Client, JS negotiation: permessage-deflate's offer, or its error.
+    /// Client, JS negotiation: permessage-deflate's offer; throws for bad
+    /// window bits.
     #[napi(catch_unwind)]
     pub fn deflate_client_offer(&self) -> Result<Option<String>> {
         let Some(options) = self.deflate_options() else {

@@ -84,8 +84,8 @@ impl NativeSession {
         }
     }
 
-    /// Queues a text frame; returns the payload's byte length, or −1 when
-    /// the session no longer sends (closing or closed).
+    /// Queues a text frame; returns the payload's byte length, or
+    /// `NOT_SENT` when the session no longer sends (closing or closed).
     /// `units` is the string's `length` (UTF-16 code units). Short strings
     /// are written as UTF-8 straight into the session's output by one
     /// `napi_get_value_string_utf8`; longer ones (and compressed messages)
@@ -127,6 +127,7 @@ impl NativeSession {
         ))
     }
 
+    /// As `send_text`, for a binary frame.
     #[napi(catch_unwind)]
     pub fn send_binary(&mut self, data: &[u8]) -> i32 {
         accepted_length(self.session.send_binary(data), data.len())
