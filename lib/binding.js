@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // Loads the native addon: a build from source first (a git clone's
 // `npm install`, or `npx faye-websocket-native-build` in a project), then the

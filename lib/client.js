@@ -133,15 +133,15 @@ class Client extends Connection {
     // generateOffer) and activates the response.
     this._extensions = createExtensions(options, session, Number(options.maxLength));
     const jsOffer = this._extensions ? { offer: this._extensions.clientOffer() || undefined } : null;
-    this._request = session.startClient(
-      (uri.pathname || '/') + (uri.search || ''),
-      uri.host,
-      uri.username,
-      uri.password,
-      list.length > 0 ? list.join(', ') : null,
-      list.filter((protocol) => typeof protocol === 'string'),
-      jsOffer
-    );
+    this._request = session.startClient({
+      path: (uri.pathname || '/') + (uri.search || ''),
+      host: uri.host,
+      username: uri.username,
+      password: uri.password,
+      protocolHeader: list.length > 0 ? list.join(', ') : null,
+      protocols: list.filter((protocol) => typeof protocol === 'string'),
+      jsOffer,
+    });
 
     let endpoint = uri;
     this._connectRequest = null;
@@ -215,26 +215,27 @@ class Client extends Connection {
 
   _receiveHandshake(chunk) {
     const session = this._session;
-    let state = session.receiveHandshake(chunk);
-    if (state === HANDSHAKE_PENDING) return;
+    // HANDSHAKE_PENDING, HANDSHAKE_OPEN, or the failure.
+    const progress = session.receiveHandshake(chunk);
+    if (progress === HANDSHAKE_PENDING) return;
 
     this._clearHandshakeTimer();
     const statusCode = session.statusCode;
     this.statusCode = statusCode === null ? undefined : statusCode;
     this.headers = headersObject(session.responseHeaders);
 
-    if (state !== HANDSHAKE_FAILED && this._extensions) {
+    let message = typeof progress === 'number' ? null : progress.message;
+    if (message === null && this._extensions) {
       try {
         this._extensions.activate(this.headers['sec-websocket-extensions']);
       } catch (error) {
-        session.failHandshake(HANDSHAKE_FAILURE_PREFIX + error.message);
-        state = HANDSHAKE_FAILED;
+        session.failHandshake();
+        message = HANDSHAKE_FAILURE_PREFIX + error.message;
       }
     }
 
-    if (state === HANDSHAKE_FAILED) {
+    if (message !== null) {
       this._stage = STAGE_DONE;
-      const message = session.handshakeError;
       this._emitError(message);
       this._beginClose(message, CLOSE_PROTOCOL_ERROR);
       return;

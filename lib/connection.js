@@ -221,6 +221,10 @@ class Connection extends Stream {
     const heartbeat = heartbeatOption(options.heartbeat);
     if (heartbeat) this._heartbeat = { ...heartbeat, timer: null, deadline: null };
     this._maxBufferedAmount = maxBufferedAmountOption(options.maxBufferedAmount);
+    // The API's readyState is kept here alone (it is read for every message
+    // sent or received); the native session keeps the protocol's state
+    // and never reports it: what JS must know of it comes back from the
+    // calls that change it (receive's events, close, shutdown, …).
     this.readyState = CONNECTING;
     this.protocol = '';
     this.url = url;
@@ -353,10 +357,11 @@ class Connection extends Stream {
 
     checkCloseCode(code);
 
-    if (this.readyState < CLOSING) {
+    const state = this.readyState;
+    if (state < CLOSING) {
       this._closeTimer = setTimeout(() => this._beginClose('', CLOSE_ABNORMAL), settings.closeTimeout);
     }
-    if (this.readyState !== CLOSED) this.readyState = CLOSING;
+    if (state !== CLOSED) this.readyState = CLOSING;
 
     const session = this._session;
     if (!session) return;
@@ -365,7 +370,7 @@ class Connection extends Stream {
     reason = reason || '';
     code = code || CLOSE_NORMAL;
 
-    if (session.readyState === CONNECTING) {
+    if (state === CONNECTING) {
       session.close(code, Buffer.alloc(0));
       this._connectingFrames = null;
       this._beginClose(reason, code);
@@ -408,7 +413,7 @@ class Connection extends Stream {
           break;
         }
       }
-      if (table[TABLE_OUTPUT_PENDING] === 1) scheduleFlush(this);
+      if (table[TABLE_OUTPUT_PENDING] !== 0) scheduleFlush(this);
     } finally {
       releaseTable();
     }

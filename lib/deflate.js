@@ -67,15 +67,15 @@ function configureDeflate(session, extensions) {
   const plugin = [].concat(extensions).find((ext) => ext && ext.name === NAME);
   if (!plugin) return;
   const options = plugin._options || {};
-  session.setDeflate(
-    numberOption(own(options, 'level')),
-    numberOption(own(options, 'memLevel')),
-    numberOption(own(options, 'strategy')),
-    Boolean(own(options, 'noContextTakeover')),
-    numberOption(own(options, 'maxWindowBits')),
-    Boolean(own(options, 'requestNoContextTakeover')),
-    numberOption(own(options, 'requestMaxWindowBits'))
-  );
+  session.setDeflate({
+    level: numberOption(own(options, 'level')),
+    memLevel: numberOption(own(options, 'memLevel')),
+    strategy: numberOption(own(options, 'strategy')),
+    noContextTakeover: Boolean(own(options, 'noContextTakeover')),
+    maxWindowBits: numberOption(own(options, 'maxWindowBits')),
+    requestNoContextTakeover: Boolean(own(options, 'requestNoContextTakeover')),
+    requestMaxWindowBits: numberOption(own(options, 'requestMaxWindowBits')),
+  });
 }
 
 module.exports = { deflate, configureDeflate, NAME };

@@ -1,4 +1,5 @@
 'use strict';
+// @ts-check
 
 // The napi-rs platform suffix of this process: `linux-x64-gnu`, `darwin-arm64`,
 // `win32-x64-msvc`, … It names both the local build output

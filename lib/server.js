@@ -60,8 +60,9 @@ class WebSocket extends Connection {
   }
 
   _start(request, body) {
+    // close() or the socket's end may have come first.
+    if (this.readyState !== CONNECTING) return;
     const session = this._session;
-    if (session.readyState !== CONNECTING) return;
 
     // With JS extensions, JS negotiates (websocket-extensions'
     // generateResponse); a malformed header is left to the native
@@ -82,7 +83,7 @@ class WebSocket extends Connection {
       }
     }
 
-    const response = session.startServer(
+    const result = session.startServer(
       String(request.method),
       header(request, 'connection'),
       header(request, 'upgrade'),
@@ -92,14 +93,14 @@ class WebSocket extends Connection {
       this._protocol,
       negotiation
     );
-    this._stream.write(response);
-
-    const error = session.handshakeError;
-    if (error !== null) {
-      this._emitError(error);
-      this._beginClose(error, CLOSE_PROTOCOL_ERROR);
+    // The response bytes, or faye's 400 and the message of its error event.
+    if (!Buffer.isBuffer(result)) {
+      this._stream.write(result.response);
+      this._emitError(result.message);
+      this._beginClose(result.message, CLOSE_PROTOCOL_ERROR);
       return;
     }
+    this._stream.write(result);
 
     if (negotiation) startPipeline(this);
     this._open();

@@ -19,7 +19,7 @@ class DeflateStage {
   processIncomingMessage(message, callback) {
     if (!message.rsv1) return callback(null, message);
     const data = this._native.pipelineInflate(message.data);
-    if (data === null) return callback(new Error(this._native.pipelineError));
+    if (!Buffer.isBuffer(data)) return callback(new Error(data.message));
     message.data = data;
     callback(null, message);
   }
@@ -28,7 +28,7 @@ class DeflateStage {
     if (this._busy) return this._waiting.push([message, callback]);
     if (message.data.length < this._offThreadMin) {
       const data = this._native.pipelineDeflate(message.data);
-      if (data === null) return callback(new Error(this._native.pipelineError));
+      if (!Buffer.isBuffer(data)) return callback(new Error(data.message));
       message.data = data;
       message.rsv1 = true;
       return callback(null, message);
@@ -42,8 +42,8 @@ class DeflateStage {
           this._busy = false;
           let error = null;
           const data = this._native.restoreCompressor(result);
-          if (data === null) {
-            error = new Error(this._native.pipelineError);
+          if (!Buffer.isBuffer(data)) {
+            error = new Error(data.message);
           } else {
             message.data = data;
             message.rsv1 = true;

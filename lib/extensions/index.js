@@ -32,7 +32,6 @@ const { Pipeline } = require('./pipeline');
 const { DeflateStage } = require('./deflate_stage');
 const {
   CONNECTING,
-  CLOSING,
   CLOSED,
   RSV1,
   RSV2,
@@ -41,10 +40,13 @@ const {
   RAW_BINARY,
   OPCODE_TEXT,
   OPCODE_BINARY,
-  SHUTDOWN_IGNORED,
-  SHUTDOWN_FRAME_DUE,
-  CLOSE_TOO_LARGE,
+  CLOSE_NORMAL,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_UNACCEPTABLE,
   CLOSE_ENCODING_ERROR,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_TOO_LARGE,
+  CLOSE_EXTENSION_ERROR,
   DEFAULT_MAX_LENGTH,
   ERROR_TOO_LARGE,
   ERROR_INVALID_UTF8,
@@ -208,15 +210,16 @@ class Extensions {
 // ----- the connection's side -----
 
 // websocket-driver's ERRORS: `error.type` names from an extension.
+// going_away and unexpected_condition are codes only this table uses.
 const ERROR_CODES = {
-  normal_closure: 1000,
+  normal_closure: CLOSE_NORMAL,
   going_away: 1001,
-  protocol_error: 1002,
-  unacceptable: 1003,
-  encoding_error: 1007,
-  policy_violation: 1008,
-  too_large: 1009,
-  extension_error: 1010,
+  protocol_error: CLOSE_PROTOCOL_ERROR,
+  unacceptable: CLOSE_UNACCEPTABLE,
+  encoding_error: CLOSE_ENCODING_ERROR,
+  policy_violation: CLOSE_POLICY_VIOLATION,
+  too_large: CLOSE_TOO_LARGE,
+  extension_error: CLOSE_EXTENSION_ERROR,
   unexpected_condition: 1011,
 };
 
@@ -249,7 +252,7 @@ function startPipeline(conn) {
 function sendThroughPipeline(conn, data) {
   const pipeline = conn._pipeline;
   if (!pipeline) {
-    if (conn._session.readyState !== CONNECTING) return false;
+    if (conn.readyState !== CONNECTING) return false;
     (conn._connectingFrames = conn._connectingFrames || []).push(['message', data]);
     return true;
   }
@@ -279,7 +282,7 @@ function sendThroughPipeline(conn, data) {
 // the messages; false when it can go now.
 /** @param {Connection} conn */
 function holdPing(conn, message, callback) {
-  if (conn._pipeline || conn._session.readyState !== CONNECTING) return false;
+  if (conn._pipeline || conn.readyState !== CONNECTING) return false;
   (conn._connectingFrames = conn._connectingFrames || []).push(['ping', message, callback]);
   return true;
 }
@@ -317,9 +320,8 @@ function closeThroughPipeline(conn, code, reason) {
   if (!session.beginClosing()) return;
   const payload = toBytes(reason);
   conn._pipeline.close(() => {
-    if (session.readyState !== CLOSING) return; // failed or closed meanwhile
-    session.writeClose(code, payload);
-    scheduleFlush(conn);
+    // Nothing is written when the connection failed or the peer closed meanwhile.
+    if (session.finishClosing(code, payload)) scheduleFlush(conn);
   });
 }
 
@@ -332,9 +334,10 @@ function failFromPipeline(conn, error) {
 // websocket-driver's `_fail` → `_shutdown` for a failure found in JS.
 /** @param {Connection} conn */
 function fail(conn, code, message) {
-  const frame = conn._session.shutdown();
-  if (frame === SHUTDOWN_IGNORED) return;
-  shutdownAfterPipeline(conn, code, message, frame === SHUTDOWN_FRAME_DUE, true);
+  // null when already closing, else whether a close frame is due.
+  const frameDue = conn._session.shutdown();
+  if (frameDue === null) return;
+  shutdownAfterPipeline(conn, code, message, frameDue, true);
 }
 
 // `_shutdown` (also for an EVENT_SHUTDOWN): the pipeline drains and closes

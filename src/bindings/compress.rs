@@ -6,8 +6,10 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use super::pipeline::stage_output;
+use super::pipeline::Failure;
 use super::session::NativeSession;
-use crate::deflate::codec::Compressor;
+use crate::deflate::codec::{Compressor, DeflateError};
 use crate::protocol::frame::OpCode;
 
 #[napi]
@@ -50,14 +52,18 @@ impl NativeSession {
     }
 
     /// Takes the compressor back from a `compress_async` result and returns
-    /// the compressed bytes (the JS pipeline's permessage-deflate stage).
+    /// the compressed bytes (the JS pipeline's permessage-deflate stage), or
+    /// why compression failed.
     #[napi(catch_unwind)]
-    pub fn restore_compressor(&mut self, result: &mut CompressedMessage) -> Option<Buffer> {
+    pub fn restore_compressor(
+        &mut self,
+        result: &mut CompressedMessage,
+    ) -> Either<Buffer, Failure> {
         if let Some(compressor) = result.compressor.take() {
             self.session.restore_compressor(compressor);
         }
         let data = std::mem::take(&mut result.data);
-        self.pipeline_output(result.error.take().map_or(Ok(()), Err), data)
+        stage_output(result.error.take().map_or(Ok(()), Err), data)
     }
 }
 
@@ -78,7 +84,7 @@ pub struct CompressJob {
 impl CompressJob {
     /// Runs the compression on libuv's thread pool; resolves with a
     /// `CompressedMessage`. A second call rejects.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "Promise<CompressedMessage>")]
     pub fn run(&mut self) -> AsyncTask<CompressTask> {
         AsyncTask::new(self.task.take().unwrap_or(CompressTask {
             compressor: None,
@@ -92,11 +98,11 @@ impl CompressJob {
 fn compress_message(
     compressor: Option<&mut Compressor>,
     input: &[u8],
-) -> (Vec<u8>, Option<String>) {
+) -> (Vec<u8>, Option<DeflateError>) {
     let mut out = Vec::new();
     let error = match compressor {
         Some(compressor) => compressor.compress(input, &mut out).err(),
-        None => Some("permessage-deflate is not active".to_owned()),
+        None => Some(DeflateError::NotActive),
     };
     if error.is_some() {
         out.clear();
@@ -112,11 +118,11 @@ fn compress_message(
 pub struct CompressedMessage {
     compressor: Option<Compressor>,
     data: Vec<u8>,
-    error: Option<String>,
+    error: Option<DeflateError>,
 }
 
 impl Task for CompressTask {
-    type Output = (Option<Compressor>, Vec<u8>, Option<String>);
+    type Output = (Option<Compressor>, Vec<u8>, Option<DeflateError>);
     type JsValue = CompressedMessage;
 
     /// Runs on libuv's thread pool, where napi-rs catches no panic (one
@@ -152,7 +158,7 @@ mod tests {
     fn a_failed_compression_hands_back_the_message_itself() {
         let (data, error) = compress_message(None, b"message");
         assert_eq!(data, b"message");
-        assert_eq!(error.as_deref(), Some("permessage-deflate is not active"));
+        assert_eq!(error, Some(DeflateError::NotActive));
     }
 
     #[test]

@@ -139,24 +139,52 @@ pub const DEFAULT_MAX_LENGTH: u32 = crate::session::DEFAULT_MAX_LENGTH as u32;
 /// `send_text`/`send_binary`: the session no longer sends.
 #[napi]
 pub const NOT_SENT: i32 = -1;
-/// `shutdown`: ignored, the connection was already closing.
+/// `NativeSession`'s `max_length` argument that stands for faye's default.
 #[napi]
-pub const SHUTDOWN_IGNORED: i32 = -1;
-/// `shutdown`: no close frame is due (the connection was not open).
+pub const MAX_LENGTH_DEFAULT: u32 = 0;
+
+/// faye's readyState values, the session's `ReadyState`.
 #[napi]
-pub const SHUTDOWN_NO_FRAME: i32 = 0;
-/// `shutdown`: a close frame is due once the pipeline drains.
+pub const CONNECTING: u32 = ReadyState::Connecting as u32;
 #[napi]
-pub const SHUTDOWN_FRAME_DUE: i32 = 1;
+pub const OPEN: u32 = ReadyState::Open as u32;
+#[napi]
+pub const CLOSING: u32 = ReadyState::Closing as u32;
+#[napi]
+pub const CLOSED: u32 = ReadyState::Closed as u32;
+
+/// The opcodes of the messages the JS pipeline sees and `send_frame` takes.
+#[napi]
+pub const OPCODE_TEXT: u32 = OpCode::Text as u32;
+#[napi]
+pub const OPCODE_BINARY: u32 = OpCode::Binary as u32;
+
+/// Close codes: the core's, and 1006, which only `lib/` uses (faye's code
+/// for a connection that ended without a closing handshake).
+#[napi]
+pub const CLOSE_NORMAL: u32 = close::NORMAL as u32;
+#[napi]
+pub const CLOSE_PROTOCOL_ERROR: u32 = close::PROTOCOL_ERROR as u32;
+#[napi]
+pub const CLOSE_UNACCEPTABLE: u32 = close::UNACCEPTABLE as u32;
+#[napi]
+pub const CLOSE_ABNORMAL: u32 = 1006;
+#[napi]
+pub const CLOSE_POLICY_VIOLATION: u32 = close::POLICY_VIOLATION as u32;
+#[napi]
+pub const CLOSE_EXTENSION_ERROR: u32 = close::EXTENSION_ERROR as u32;
+/// 1011, which `lib/` sends when a Rust panic fails a connection (faye never does).
+#[napi]
+pub const CLOSE_INTERNAL_ERROR: u32 = 1011;
 
 /// faye's close codes and messages for a message that is too long or not
 /// UTF-8, which `lib/` also applies after the JS pipeline.
 #[napi]
-pub const CLOSE_TOO_LARGE: u32 = TOO_LARGE as u32;
+pub const CLOSE_TOO_LARGE: u32 = close::TOO_LARGE as u32;
 #[napi]
 pub const TOO_LARGE_MESSAGE: &str = receiver::TOO_LARGE_MESSAGE;
 #[napi]
-pub const CLOSE_ENCODING_ERROR: u32 = ENCODING_ERROR as u32;
+pub const CLOSE_ENCODING_ERROR: u32 = close::ENCODING_ERROR as u32;
 #[napi]
 pub const INVALID_UTF8_MESSAGE: &str = receiver::INVALID_UTF8_MESSAGE;
 /// How every client handshake failure message starts.
@@ -164,6 +192,6 @@ pub const INVALID_UTF8_MESSAGE: &str = receiver::INVALID_UTF8_MESSAGE;
 pub const HANDSHAKE_FAILURE_PREFIX: &str = FAILURE_PREFIX;
 
 use crate::handshake::client::FAILURE_PREFIX;
-use crate::protocol::close::{ENCODING_ERROR, TOO_LARGE};
-use crate::protocol::frame::{RSV1_BIT, RSV2_BIT, RSV3_BIT};
-use crate::session::receiver;
+use crate::protocol::close;
+use crate::protocol::frame::{OpCode, RSV1_BIT, RSV2_BIT, RSV3_BIT};
+use crate::session::{receiver, ReadyState};

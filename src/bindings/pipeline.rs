@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::session::NativeSession;
-use super::{SHUTDOWN_FRAME_DUE, SHUTDOWN_IGNORED, SHUTDOWN_NO_FRAME};
+use crate::deflate::codec::DeflateError;
 use crate::handshake::extension_header::{self, ParamValue};
 use crate::protocol::frame::OpCode;
 
@@ -24,7 +24,7 @@ impl NativeSession {
     /// in frame-byte places). Written whatever the state.
     #[napi(catch_unwind)]
     pub fn send_frame(&mut self, opcode: u32, rsv: u32, data: &[u8]) {
-        let opcode = if opcode == 1 {
+        let opcode = if opcode == super::OPCODE_TEXT {
             OpCode::Text
         } else {
             OpCode::Binary
@@ -45,61 +45,61 @@ impl NativeSession {
         self.session.begin_closing()
     }
 
-    /// websocket-driver's `_fail` for a failure the JS pipeline found:
-    /// −1 ignored (already closing), 1 a close frame is due, 0 none.
+    /// After `begin_closing`, once the pipeline has drained: the close
+    /// frame, unless the connection failed or the peer closed meanwhile
+    /// (then false).
     #[napi(catch_unwind)]
-    pub fn shutdown(&mut self) -> i32 {
-        match self.session.shutdown() {
-            None => SHUTDOWN_IGNORED,
-            Some(true) => SHUTDOWN_FRAME_DUE,
-            Some(false) => SHUTDOWN_NO_FRAME,
-        }
+    pub fn finish_closing(&mut self, code: u32, reason: &[u8]) -> bool {
+        self.session.finish_closing(code as u16, reason)
+    }
+
+    /// websocket-driver's `_fail` for a failure the JS pipeline found:
+    /// null when ignored (already closing), else whether a close frame is
+    /// due (the connection was open).
+    #[napi(catch_unwind)]
+    pub fn shutdown(&mut self) -> Option<bool> {
+        self.session.shutdown()
     }
 
     /// permessage-deflate as a stage of the JS pipeline: compresses one
-    /// message (no tail). Null on failure, with `pipeline_error` set (an
-    /// error thrown from a `&mut self` method would leave the object
-    /// borrowed in napi-rs 3.16).
+    /// message (no tail), or says why it could not. (A result rather than
+    /// a throw: an error thrown from a `&mut self` method would leave the
+    /// object borrowed in napi-rs 3.16.)
     #[napi(catch_unwind)]
-    pub fn pipeline_deflate(&mut self, data: &[u8]) -> Option<Buffer> {
+    pub fn pipeline_deflate(&mut self, data: &[u8]) -> Either<Buffer, Failure> {
         let mut out = Vec::new();
         let result = self.session.pipeline_compress(data, &mut out);
-        self.pipeline_output(result, out)
+        stage_output(result, out)
     }
 
     /// permessage-deflate as a stage of the JS pipeline: inflates one
-    /// message, stopping one byte past maxLength. Null for corrupt data,
-    /// with zlib's message in `pipeline_error`.
+    /// message, stopping one byte past maxLength, or gives zlib's message
+    /// for corrupt data.
     #[napi(catch_unwind)]
-    pub fn pipeline_inflate(&mut self, data: &[u8]) -> Option<Buffer> {
+    pub fn pipeline_inflate(&mut self, data: &[u8]) -> Either<Buffer, Failure> {
         let mut out = Vec::new();
         let result = self.session.pipeline_inflate(data, &mut out);
-        self.pipeline_output(result, out)
-    }
-
-    /// Why the last `pipeline_deflate`, `pipeline_inflate` or
-    /// `restore_compressor` returned null.
-    #[napi(getter, catch_unwind)]
-    pub fn pipeline_error(&self) -> Option<String> {
-        self.pipeline_error.clone()
+        stage_output(result, out)
     }
 }
 
-impl NativeSession {
-    /// A pipeline stage's output, or None with the error kept for
-    /// `pipeline_error`.
-    pub(super) fn pipeline_output(
-        &mut self,
-        result: std::result::Result<(), String>,
-        out: Vec<u8>,
-    ) -> Option<Buffer> {
-        match result {
-            Ok(()) => Some(out.into()),
-            Err(error) => {
-                self.pipeline_error = Some(error);
-                None
-            }
-        }
+/// Why a permessage-deflate stage of the JS pipeline (or the client
+/// handshake) failed: the message for the JS `Error`.
+#[napi(object)]
+pub struct Failure {
+    pub message: String,
+}
+
+/// A pipeline stage's output, or its failure.
+pub(super) fn stage_output(
+    result: std::result::Result<(), DeflateError>,
+    out: Vec<u8>,
+) -> Either<Buffer, Failure> {
+    match result {
+        Ok(()) => Either::A(out.into()),
+        Err(error) => Either::B(Failure {
+            message: error.to_string(),
+        }),
     }
 }
 

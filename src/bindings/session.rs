@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsString, JsValue};
 use napi_derive::napi;
 
-use super::NOT_SENT;
+use super::{MAX_LENGTH_DEFAULT, NOT_SENT};
 use crate::deflate::negotiation::{DeflateOptions, Negotiated};
 use crate::handshake::client::ClientHandshake;
 use crate::handshake::headers::HeaderList;
@@ -39,7 +39,6 @@ pub struct NativeSession {
     /// `start_server`, a client's in `end_handshake`), so an idle
     /// connection carries none of it.
     pub(super) setup: Option<Box<Setup>>,
-    pub(super) pipeline_error: Option<String>,
 }
 
 /// Opening-handshake state of a `NativeSession`.
@@ -50,7 +49,6 @@ pub(super) struct Setup {
     /// The same headers as given, for the client's request, where they come
     /// after the driver's own.
     pub(super) user_header_pairs: Vec<(String, String)>,
-    pub(super) handshake_error: Option<String>,
     /// The client's opening handshake, from `start_client` until
     /// `end_handshake`.
     pub(super) client: Option<ClientHandshake>,
@@ -65,7 +63,7 @@ pub(super) struct Setup {
 
 #[napi]
 impl NativeSession {
-    /// `max_length` 0 means faye's default (2^26 − 1).
+    /// `max_length` `MAX_LENGTH_DEFAULT` means faye's default (2^26 − 1).
     #[napi(constructor, catch_unwind)]
     pub fn new(client: bool, max_length: f64) -> Self {
         let mut config = if client {
@@ -73,7 +71,7 @@ impl NativeSession {
         } else {
             Config::server()
         };
-        if max_length > 0.0 {
+        if max_length > f64::from(MAX_LENGTH_DEFAULT) {
             config.max_length = max_length as u64;
         }
         NativeSession {
@@ -83,17 +81,11 @@ impl NativeSession {
             resume_at: None,
             taken: VecDeque::new(),
             setup: None,
-            pipeline_error: None,
         }
     }
 
-    #[napi(getter, catch_unwind)]
-    pub fn ready_state(&self) -> u32 {
-        self.session.ready_state() as u32
-    }
-
-    /// Queues a text frame; returns the payload's byte length, or −1 when
-    /// the session no longer sends (closing or closed).
+    /// Queues a text frame; returns the payload's byte length, or
+    /// `NOT_SENT` when the session no longer sends (closing or closed).
     /// `units` is the string's `length` (UTF-16 code units). Short strings
     /// are written as UTF-8 straight into the session's output by one
     /// `napi_get_value_string_utf8`; longer ones (and compressed messages)
@@ -135,6 +127,7 @@ impl NativeSession {
         ))
     }
 
+    /// As `send_text`, for a binary frame.
     #[napi(catch_unwind)]
     pub fn send_binary(&mut self, data: &[u8]) -> i32 {
         accepted_length(self.session.send_binary(data), data.len())

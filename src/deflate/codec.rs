@@ -65,7 +65,7 @@ impl CompressorSettings {
         level: Option<f64>,
         mem_level: Option<f64>,
         strategy: Option<f64>,
-    ) -> Result<CompressorSettings, String> {
+    ) -> Result<CompressorSettings, DeflateError> {
         let defaults = CompressorSettings::default();
         let integer = |value: Option<f64>, default: i32| match value {
             None => default,
@@ -83,14 +83,17 @@ impl CompressorSettings {
 
     /// Checks the values as Node's zlib does when the stream is created,
     /// with Node's messages.
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        let range = |name: &str, low: i32, high: i32, value: i32| {
+    pub(crate) fn validate(&self) -> Result<(), DeflateError> {
+        let range = |option: &'static str, low: i32, high: i32, value: i32| {
             if (low..=high).contains(&value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "The value of \"options.{name}\" is out of range. It must be >= {low} and <= {high}. Received {value}"
-                ))
+                Err(DeflateError::OutOfRange {
+                    option,
+                    low,
+                    high,
+                    value,
+                })
             }
         };
         range("level", -1, 9, self.level)?;
@@ -117,7 +120,7 @@ impl Compressor {
         settings: CompressorSettings,
         window_bits: u8,
         context_takeover: bool,
-    ) -> Result<Compressor, String> {
+    ) -> Result<Compressor, DeflateError> {
         settings.validate()?;
         Ok(Compressor {
             settings,
@@ -140,7 +143,7 @@ impl Compressor {
     /// write nothing at all for it after an earlier sync flush (it refuses
     /// two flushes in a row), and permessage-deflate then sends an empty
     /// payload that puts the peer's inflater out of step.
-    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
         if input.is_empty() {
             out.push(0x00);
             return Ok(());
@@ -175,7 +178,11 @@ impl Compressor {
 }
 
 /// Runs `input` through the stream with a sync flush, appending to `out`.
-fn compress_sync(stream: &mut Deflate, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+fn compress_sync(
+    stream: &mut Deflate,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), DeflateError> {
     let mut rest = input;
     // Typical messages shrink; the buffer doubles if they do not.
     let mut step = (input.len() / 2).clamp(64, 1 << 20);
@@ -189,7 +196,10 @@ fn compress_sync(stream: &mut Deflate, input: &[u8], out: &mut Vec<u8>) -> Resul
         out.truncate(len + produced);
         rest = rest.get(consumed..).unwrap_or_default();
         match status {
-            Err(error) => return Err(stream.error_message().unwrap_or(error.as_str()).to_owned()),
+            Err(error) => {
+                let message = stream.error_message().unwrap_or(error.as_str());
+                return Err(DeflateError::Zlib(message.to_owned()));
+            }
             // Done when everything went in and the output was not filled.
             Ok(_) if rest.is_empty() && produced < step => return Ok(()),
             Ok(Status::BufError) if consumed == 0 && produced == 0 => return Ok(()),
@@ -216,6 +226,41 @@ impl std::fmt::Debug for Inflater {
             .field("context_takeover", &self.context_takeover)
             .field("holds_stream", &self.stream.is_some())
             .finish()
+    }
+}
+
+/// Why the codec refused its settings or a message, with Node's zlib's
+/// message or zlib's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeflateError {
+    /// A `configure()` option out of the range Node's zlib accepts.
+    OutOfRange {
+        option: &'static str,
+        low: i32,
+        high: i32,
+        value: i32,
+    },
+    /// zlib's message, e.g. `invalid block type`.
+    Zlib(String),
+    /// A pipeline stage ran with permessage-deflate not negotiated.
+    NotActive,
+}
+
+impl std::fmt::Display for DeflateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeflateError::OutOfRange {
+                option,
+                low,
+                high,
+                value,
+            } => write!(
+                f,
+                "The value of \"options.{option}\" is out of range. It must be >= {low} and <= {high}. Received {value}"
+            ),
+            DeflateError::Zlib(message) => f.write_str(message),
+            DeflateError::NotActive => f.write_str("permessage-deflate is not active"),
+        }
     }
 }
 
@@ -545,6 +590,7 @@ mod tests {
                 true,
             )
             .err()
+            .map(|error| error.to_string())
         };
         assert_eq!(
             bad(10, 8, 0),

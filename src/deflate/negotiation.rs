@@ -239,8 +239,26 @@ pub(crate) fn client_activate_entry(options: &DeflateOptions, entry: &str) -> Op
     client_activate(options, &offer.params)
 }
 
+/// `ClientSession#generateOffer`'s errors: a window-bits option that is
+/// not 8–15.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OfferError {
+    MaxWindowBits,
+    RequestMaxWindowBits,
+}
+
+impl std::fmt::Display for OfferError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let option = match self {
+            OfferError::MaxWindowBits => "maxWindowBits",
+            OfferError::RequestMaxWindowBits => "requestMaxWindowBits",
+        };
+        write!(f, "Invalid value for {option}")
+    }
+}
+
 /// `ClientSession#generateOffer`, with its errors for bad window bits.
-pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
+pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, OfferError> {
     let mut offer = Params::new();
     if options.no_context_takeover {
         offer.push((CLIENT_NO_CONTEXT_TAKEOVER.to_owned(), ParamValue::Flag));
@@ -249,7 +267,7 @@ pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
         Some(bits) if valid_window_bits(bits) => {
             offer.push((CLIENT_MAX_WINDOW_BITS.to_owned(), ParamValue::Number(bits)))
         }
-        Some(_) => return Err("Invalid value for maxWindowBits".to_owned()),
+        Some(_) => return Err(OfferError::MaxWindowBits),
         None => offer.push((CLIENT_MAX_WINDOW_BITS.to_owned(), ParamValue::Flag)),
     }
     if options.request_no_context_takeover {
@@ -259,14 +277,14 @@ pub(crate) fn client_offer(options: &DeflateOptions) -> Result<Params, String> {
         Some(bits) if valid_window_bits(bits) => {
             offer.push((SERVER_MAX_WINDOW_BITS.to_owned(), ParamValue::Number(bits)))
         }
-        Some(_) => return Err("Invalid value for requestMaxWindowBits".to_owned()),
+        Some(_) => return Err(OfferError::RequestMaxWindowBits),
         None => {}
     }
     Ok(offer)
 }
 
 /// The offer as a header value.
-pub(crate) fn client_offer_header(options: &DeflateOptions) -> Result<String, String> {
+pub(crate) fn client_offer_header(options: &DeflateOptions) -> Result<String, OfferError> {
     client_offer(options).map(|offer| serialize(NAME, &offer))
 }
 

@@ -144,8 +144,10 @@ impl ClientHandshake {
         let (deflate, caller_activates) = match offer {
             Offer::Nothing => (None, false),
             Offer::Deflate(options) => {
-                let header = negotiation::client_offer_header(&options)
-                    .map_err(|message| HeaderError { message })?;
+                let header =
+                    negotiation::client_offer_header(&options).map_err(|error| HeaderError {
+                        message: error.to_string(),
+                    })?;
                 headers.set("Sec-WebSocket-Extensions", &header)?;
                 (Some(options), false)
             }
@@ -235,35 +237,35 @@ impl ClientHandshake {
     }
 
     /// `_validateHandshake`'s checks, in its order.
-    fn validate(&mut self) -> Result<(), String> {
+    fn validate(&mut self) -> Result<(), ResponseError> {
         let status = self.parser.status_code().unwrap_or_default();
         if status != 101 {
-            return Err(format!("Unexpected response code: {status}"));
+            return Err(ResponseError::Status(status));
         }
         let header = |name: &str| self.parser.header(name).unwrap_or_default();
         // The values are ASCII (the parser drops high bits), so ASCII
         // lower-casing is JS `toLowerCase` here.
         let upgrade = header("upgrade");
         if upgrade.is_empty() {
-            return Err("'Upgrade' header is missing".into());
+            return Err(ResponseError::UpgradeMissing);
         }
         if !upgrade.eq_ignore_ascii_case("websocket") {
-            return Err("'Upgrade' header value is not 'WebSocket'".into());
+            return Err(ResponseError::UpgradeNotWebSocket);
         }
         let connection = header("connection");
         if connection.is_empty() {
-            return Err("'Connection' header is missing".into());
+            return Err(ResponseError::ConnectionMissing);
         }
         if !connection.eq_ignore_ascii_case("upgrade") {
-            return Err("'Connection' header value is not 'Upgrade'".into());
+            return Err(ResponseError::ConnectionNotUpgrade);
         }
         if header("sec-websocket-accept") != self.accept {
-            return Err("Sec-WebSocket-Accept mismatch".into());
+            return Err(ResponseError::AcceptMismatch);
         }
         let protocol = header("sec-websocket-protocol");
         if !protocol.is_empty() {
             if !self.protocols.contains(&protocol) {
-                return Err("Sec-WebSocket-Protocol mismatch".into());
+                return Err(ResponseError::ProtocolMismatch);
             }
             self.protocol = Some(protocol);
         }
@@ -273,29 +275,78 @@ impl ClientHandshake {
             return Ok(());
         }
         let extensions = header("sec-websocket-extensions");
-        let offers = extension_header::parse(&extensions).map_err(|error| error.message)?;
+        let offers = extension_header::parse(&extensions)
+            .map_err(|error| ResponseError::ExtensionHeader(error.message))?;
         for offer in &offers {
             let options = match &self.deflate {
                 Some(options) if offer.name == negotiation::NAME => options,
-                _ => {
-                    return Err(format!(
-                        "Server sent an extension response for unknown extension \"{}\"",
-                        offer.name
-                    ))
-                }
+                _ => return Err(ResponseError::UnknownExtension(offer.name.clone())),
             };
             if self.negotiated.is_some() {
-                let name = negotiation::NAME;
-                return Err(format!(
-                    "Server sent two extension responses that use the RSV1 bit: \"{name}\" and \"{name}\""
-                ));
+                return Err(ResponseError::TwoDeflateResponses);
             }
             match negotiation::client_activate(options, &offer.params) {
                 Some(negotiated) => self.negotiated = Some(negotiated),
-                None => return Err(negotiation::unacceptable_message(&offer.params)),
+                None => {
+                    let message = negotiation::unacceptable_message(&offer.params);
+                    return Err(ResponseError::Unacceptable(message));
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// Why `_validateHandshake` refused the server's response (websocket-driver's
+/// messages, after `FAILURE_PREFIX`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ResponseError {
+    Status(u16),
+    UpgradeMissing,
+    UpgradeNotWebSocket,
+    ConnectionMissing,
+    ConnectionNotUpgrade,
+    AcceptMismatch,
+    ProtocolMismatch,
+    /// The extension header does not parse: the parser's message.
+    ExtensionHeader(String),
+    /// The name of an extension that was not offered.
+    UnknownExtension(String),
+    /// permessage-deflate answered twice.
+    TwoDeflateResponses,
+    /// `negotiation::unacceptable_message`'s text.
+    Unacceptable(String),
+}
+
+impl std::fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseError::Status(status) => write!(f, "Unexpected response code: {status}"),
+            ResponseError::UpgradeMissing => f.write_str("'Upgrade' header is missing"),
+            ResponseError::UpgradeNotWebSocket => {
+                f.write_str("'Upgrade' header value is not 'WebSocket'")
+            }
+            ResponseError::ConnectionMissing => f.write_str("'Connection' header is missing"),
+            ResponseError::ConnectionNotUpgrade => {
+                f.write_str("'Connection' header value is not 'Upgrade'")
+            }
+            ResponseError::AcceptMismatch => f.write_str("Sec-WebSocket-Accept mismatch"),
+            ResponseError::ProtocolMismatch => f.write_str("Sec-WebSocket-Protocol mismatch"),
+            ResponseError::ExtensionHeader(message) | ResponseError::Unacceptable(message) => {
+                f.write_str(message)
+            }
+            ResponseError::UnknownExtension(name) => write!(
+                f,
+                "Server sent an extension response for unknown extension \"{name}\""
+            ),
+            ResponseError::TwoDeflateResponses => {
+                let name = negotiation::NAME;
+                write!(
+                    f,
+                    "Server sent two extension responses that use the RSV1 bit: \"{name}\" and \"{name}\""
+                )
+            }
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Close codes (RFC 6455 §7.4) and how hybi.js reads a peer's close payload.
 
+/// A normal closure: the code of an empty close payload and `close()`'s default.
+pub(crate) const NORMAL: u16 = 1000;
 /// The codes faye closes with when the peer breaks the protocol.
 pub(crate) const PROTOCOL_ERROR: u16 = 1002;
 pub(crate) const UNACCEPTABLE: u16 = 1003;
@@ -13,18 +15,22 @@ pub(crate) const EXTENSION_ERROR: u16 = 1010;
 /// (the reason then becomes ''). An empty payload means 1000.
 pub(crate) fn peer_close_code_and_reason(payload: &[u8]) -> (u16, String) {
     let Some((code, reason)) = payload.split_first_chunk::<2>() else {
-        let code = if payload.is_empty() { 1000 } else { 1002 };
+        let code = if payload.is_empty() {
+            NORMAL
+        } else {
+            PROTOCOL_ERROR
+        };
         return (code, String::new());
     };
     let code = u16::from_be_bytes(*code);
     let code = if is_acceptable_close_code(code) {
         code
     } else {
-        1002
+        PROTOCOL_ERROR
     };
     match std::str::from_utf8(reason) {
         Ok(reason) => (code, reason.to_owned()),
-        Err(_) => (1002, String::new()),
+        Err(_) => (PROTOCOL_ERROR, String::new()),
     }
 }
 

@@ -14,7 +14,7 @@ pub use receiver::Payload;
 
 use std::mem::MaybeUninit;
 
-use crate::deflate::codec::{Compressor, CompressorSettings, Inflater};
+use crate::deflate::codec::{Compressor, CompressorSettings, DeflateError, Inflater};
 use crate::deflate::negotiation::Negotiated;
 use crate::protocol::close::peer_close_code_and_reason;
 use crate::protocol::frame::{encode_header, OpCode};
@@ -198,7 +198,7 @@ impl Session {
         &mut self,
         negotiated: &Negotiated,
         settings: CompressorSettings,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeflateError> {
         let compressor = Compressor::new(
             settings,
             negotiated.own_zlib_bits(),

@@ -4,7 +4,8 @@
 //! the pipeline to drain (websocket-driver's `_fail` and `close` then).
 
 use super::{ReadyState, Session};
-use crate::deflate::codec::InflateError;
+use crate::deflate::codec::{DeflateError, InflateError};
+use crate::protocol::close::NORMAL;
 use crate::protocol::frame::{OpCode, RSV_BITS};
 
 impl Session {
@@ -23,10 +24,10 @@ impl Session {
         &mut self,
         data: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeflateError> {
         match self.compressor.as_deref_mut() {
             Some(compressor) => compressor.compress(data, out),
-            None => Err("permessage-deflate is not active".to_owned()),
+            None => Err(DeflateError::NotActive),
         }
     }
 
@@ -37,14 +38,14 @@ impl Session {
         &mut self,
         data: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeflateError> {
         let limit = usize::try_from(self.max_length).unwrap_or(usize::MAX);
         match self.pipeline_inflater.as_deref_mut() {
             Some(inflater) => match inflater.inflate_message(data, out, limit) {
                 Ok(()) | Err(InflateError::TooLarge) => Ok(()),
-                Err(InflateError::Corrupt(message)) => Err(message),
+                Err(InflateError::Corrupt(message)) => Err(DeflateError::Zlib(message)),
             },
-            None => Err("permessage-deflate is not active".to_owned()),
+            None => Err(DeflateError::NotActive),
         }
     }
 
@@ -61,6 +62,17 @@ impl Session {
         self.sender.close(self.output.buffer(), code, reason);
     }
 
+    /// The close frame `begin_closing` left to write, once the pipeline has
+    /// drained; false (nothing written) when the connection failed or the
+    /// peer closed meanwhile.
+    pub(crate) fn finish_closing(&mut self, code: u16, reason: &[u8]) -> bool {
+        if self.state != ReadyState::Closing {
+            return false;
+        }
+        self.write_close(code, reason);
+        true
+    }
+
     /// `close()` with JS extensions: Open becomes Closing without a frame
     /// (the caller writes it once the pipeline has drained) and true is
     /// returned; Connecting closes as [`Session::close`] does.
@@ -70,7 +82,7 @@ impl Session {
                 self.state = ReadyState::Closing;
                 true
             }
-            _ => self.close(1000, b""),
+            _ => self.close(NORMAL, b""),
         }
     }
 
