@@ -140,6 +140,16 @@ const extensionHeaders = [
   'constructor, __proto__; toString=1; hasOwnProperty',
 ].map((h) => Buffer.from(h));
 
+// hixie-75/76 frames (the draft reader's target): cut byte, flags (bit 0 hixie-76, bit 1 a 64-byte maxLength), frames.
+const draftFrames = [
+  [0x00, Buffer.from('\x00hello\xff\x00world\xff', 'latin1')],
+  [0x01, Buffer.concat([Buffer.from('12345678'), Buffer.from('\x00hi\xff\xff\x00', 'latin1')])],
+  [0x00, Buffer.from('\x80\x81\x00' + 'x'.repeat(128) + '\x00after\xff', 'latin1')],
+  [0x02, Buffer.from('\x00' + 'y'.repeat(100) + '\xff', 'latin1')],
+  [0x03, Buffer.from('abcdefgh\x00\xff\x00\xff\xff\x00', 'latin1')],
+  [0x00, Buffer.from('\x00\xc3\x28 not utf-8\xff', 'latin1')],
+].map(([flags, frames], i) => Buffer.concat([Buffer.from([(i * 7) & 0xff, flags]), frames]));
+
 const CORPORA = {
   frame_server: frameSeeds(true, false),
   frame_client: frameSeeds(false, false),
@@ -149,6 +159,7 @@ const CORPORA = {
   client_handshake_response: clientResponses,
   proxy_response: proxyResponses,
   extension_header: extensionHeaders,
+  draft_frames: draftFrames,
 };
 
 for (const [target, seeds] of Object.entries(CORPORA)) {

@@ -13,6 +13,7 @@ use crate::handshake::headers::HeaderList;
 use crate::handshake::proxy::{ConnectProgress, ProxyConnect};
 use crate::handshake::select_protocol;
 use crate::handshake::server::{self, Extensions, ServerRequest};
+use crate::session::draft::{self, Draft, DraftEvent};
 use crate::session::{Config, Event, Role, Session};
 
 /// The protocols the fuzzed server and client support.
@@ -180,6 +181,39 @@ pub fn proxy_response(data: &[u8]) {
     }
 }
 
+/// The hixie-75/76 frame reader (`allowDrafts`). After the cut byte, a
+/// second byte picks the draft (bit 0) and a small `maxLength` (bit 1: 64
+/// bytes, else faye's default). Returns whether it held no more than a text
+/// frame of `maxLength` allows and delivered no message after a close.
+pub fn draft_frames(data: &[u8]) -> bool {
+    let (first, second) = split(data);
+    let Some((&flags, second)) = second.split_first() else {
+        return true;
+    };
+    let draft = if flags & 1 == 0 {
+        Draft::Hixie75
+    } else {
+        Draft::Hixie76
+    };
+    let max_length = if flags & 2 == 0 { 0 } else { 64 };
+    let fed = draft::feed(draft, max_length, &[first, second]);
+    let limit = if max_length == 0 {
+        crate::session::DEFAULT_MAX_LENGTH
+    } else {
+        max_length
+    };
+    let bounded = fed.max_held as u64 <= 2 * (limit + 1) + 8;
+    let closed_last = match fed
+        .events
+        .iter()
+        .position(|event| *event == DraftEvent::Close)
+    {
+        Some(at) => at + 1 == fed.events.len(),
+        None => true,
+    };
+    bounded && closed_last
+}
+
 /// `Sec-WebSocket-Extensions`: parsed, answered as a server with
 /// permessage-deflate, and each entry activated as a client would.
 pub fn extension_header(data: &[u8]) {
@@ -216,6 +250,8 @@ mod tests {
             b"\x05HTTP/1.1 101 OK\r\n\r\n\x81\x00"
         ));
         proxy_response(b"\x03HTTP/1.1 200 OK\r\n\r\n");
+        assert!(draft_frames(b"\x03\x00hi\x00\xFFnext\xFF"));
+        assert!(draft_frames(b"\x00\x03\x00too long for a 64-byte maxLength, so it closes without a message......\xFF"));
         extension_header(b"permessage-deflate; server_max_window_bits=10, x; y=\"z\"");
         for role in [Role::Server, Role::Client] {
             for deflate in [false, true] {
